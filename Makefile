@@ -1,0 +1,42 @@
+# The two commands: `make run` (portal with demo data on SQLite) and `make test` (ruff + the whole suite).
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint browser clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py seed_demo
+	@echo "Portal: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ]; then (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "Installing Debian's chromium for the browser tests: sudo apt-get install -y chromium"; sudo apt-get install -y chromium; fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run --settings=config.test_settings
+
+test: install browser lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache

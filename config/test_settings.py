@@ -1,0 +1,10 @@
+"""Settings for the test suite: the portal's own settings with a throwaway SECRET_KEY when none is set."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdefghijklmnop")
+os.environ.setdefault("SECURE_COOKIES", "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+
+from config.settings import *  # noqa: E402,F403
+

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from jeto_portal.views import admin_login
+
+urlpatterns = [
+    path("admin/login/", admin_login),
+    path("admin/", admin.site.urls),
+    path("", include("jeto_identity.urls")),
+    path("", include("jeto_portal.urls")),
+]

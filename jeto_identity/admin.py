@@ -1,0 +1,359 @@
+"""Org-scoped Django admin.
+
+Platform superusers see everything. An org admin (staff, with an owner/admin membership) sees and changes only
+the organisations they administer, those organisations' members and domains, and nothing else; objects outside
+their scope answer 404 even when their URL is typed. Permission comes from the membership, not Django's
+model permissions, so there is nothing for a platform admin to keep in sync.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+
+from .models import Membership, Organization, OrganizationDomain, Role, User
+from .services import access
+
+
+class OrgScopedAdminMixin:
+    """Scope a ModelAdmin to the organisations the signed-in org admin runs.
+
+    ``org_lookup`` is the ORM path from the model to its Organization's primary key.
+    """
+
+    org_lookup = "organization"
+    org_admins_may_add = True
+    org_admins_may_delete = True
+
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
+        return qs.filter(**{f"{self.org_lookup}__in": access.administered_org_ids(request.user)})
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else self.scope_queryset(request, qs)
+
+    def in_scope(self, request: HttpRequest, obj: Any) -> bool:
+        return self.scope_queryset(request, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+    def _org_admin_may(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.is_org_admin(request.user) and (obj is None or self.in_scope(request, obj))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or access.is_org_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser or self._org_admin_may(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser or self._org_admin_may(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser or (self.org_admins_may_add and access.is_org_admin(request.user))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser or (self.org_admins_may_delete and self._org_admin_may(request, obj))
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str):
+        # Out of scope and nonexistent look the same: a plain 404, not a hint in a redirect message.
+        raise Http404("No such object.")
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        if not request.user.is_superuser:
+            if db_field.related_model is Organization:
+                kwargs["queryset"] = access.administered_organizations(request.user)
+            elif db_field.related_model is User:
+                kwargs["queryset"] = access.visible_users(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MembershipInlineFormSet(forms.BaseInlineFormSet):
+    """Only owners (and superusers) may create, change or remove an owner membership."""
+
+    may_manage_owners = True
+
+    def clean(self) -> None:
+        super().clean()
+        if self.may_manage_owners:
+            return
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data"):
+                continue
+            was_owner = form.instance.pk and form.initial.get("role") == Role.OWNER
+            becomes_owner = form.cleaned_data.get("role") == Role.OWNER
+            deleting = form.cleaned_data.get("DELETE")
+            if (becomes_owner and not was_owner) or (was_owner and (form.has_changed() or deleting)):
+                raise ValidationError("Only an owner of this organisation can grant, change or remove the owner role.")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    formset = MembershipInlineFormSet
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return True
+
+    def has_change_permission(self, request, obj=None):
+        return True
+
+    def has_delete_permission(self, request, obj=None):
+        return True
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.may_manage_owners = request.user.is_superuser or (
+            obj is not None and obj.pk in access.owned_org_ids(request.user)
+        )
+        return formset
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = access.visible_users(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DomainInline(admin.TabularInline):
+    model = OrganizationDomain
+    extra = 0
+    fields = ["domain", "verified", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Verifying a domain routes its sign-ins and links its accounts: a platform decision (DNS proof), not
+        # something an org admin can assert for themselves.
+        return ["created_at"] if request.user.is_superuser else ["verified", "created_at"]
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return True
+
+    def has_change_permission(self, request, obj=None):
+        return True
+
+    def has_delete_permission(self, request, obj=None):
+        return True
+
+
+@admin.register(Organization)
+class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    org_lookup = "pk"
+    org_admins_may_add = False
+    org_admins_may_delete = False
+    list_display = ["name", "slug", "mfa_required", "sso_enforced", "created_at"]
+    list_filter = ["mfa_required", "sso_enforced"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline, DomainInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug"]}),
+        ("Policy", {"fields": ["mfa_required", "sso_enforced"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["slug"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if request.user.is_superuser else {}
+
+
+@admin.register(OrganizationDomain)
+class OrganizationDomainAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["domain", "organization", "verified", "created_at"]
+    list_filter = ["verified"]
+    search_fields = ["domain", "organization__name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["verified"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__email", "organization__name"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        self._check_owner_rule(request, obj, form)
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        if obj.role == Role.OWNER and not self._may_manage_owners(request, obj.organization_id):
+            raise Http404("No such object.")
+        super().delete_model(request, obj)
+
+    def _may_manage_owners(self, request, org_id: int) -> bool:
+        return request.user.is_superuser or org_id in access.owned_org_ids(request.user)
+
+    def _check_owner_rule(self, request, obj, form) -> None:
+        touches_owner = obj.role == Role.OWNER or form.initial.get("role") == Role.OWNER
+        if touches_owner and not self._may_manage_owners(request, obj.organization_id):
+            raise Http404("No such object.")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        user = request.user
+
+        class OwnerRuleForm(form):
+            def clean(self_inner):
+                data = super().clean()
+                org = data.get("organization")
+                touches_owner = data.get("role") == Role.OWNER or self_inner.initial.get("role") == Role.OWNER
+                if org and touches_owner and not (user.is_superuser or org.pk in access.owned_org_ids(user)):
+                    raise ValidationError("Only an owner of this organisation can grant or change the owner role.")
+                return data
+
+        return OwnerRuleForm
+
+
+class OrgAdminUserCreationForm(forms.ModelForm):
+    """An org admin adds a person to one of their organisations; they set their own password by reset link."""
+
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none())
+    role = forms.ChoiceField(choices=[(Role.MEMBER, "Member"), (Role.ADMIN, "Admin")], initial=Role.MEMBER)
+
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email=email).exists():
+            raise ValidationError("A user with this email already exists.")
+        return email
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            self.save_with_membership(user)
+        return user
+
+    def save_with_membership(self, user: User) -> None:
+        with transaction.atomic():
+            user.save()
+            Membership.objects.create(
+                user=user, organization=self.cleaned_data["organization"], role=self.cleaned_data["role"]
+            )
+
+
+class SuperuserCreationForm(forms.ModelForm):
+    password = forms.CharField(
+        widget=forms.PasswordInput, required=False, help_text="Leave empty to let the user set one by reset link."
+    )
+
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name", "is_staff", "is_superuser"]
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        if self.cleaned_data.get("password"):
+            user.set_password(self.cleaned_data["password"])
+        else:
+            user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+    def save_m2m(self) -> None:  # pragma: no cover - no m2m fields on this form
+        return None
+
+
+class JetoUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
+    form = JetoUserChangeForm
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
+    list_filter = ["is_active", "is_staff", "is_superuser"]
+    search_fields = ["email", "first_name", "last_name"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["first_name", "last_name", "email_verified"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    org_admin_fieldsets = [
+        (None, {"fields": ["email"]}),
+        ("Profile", {"fields": ["first_name", "last_name", "email_verified"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["email", "first_name", "last_name", "password", "is_staff", "is_superuser"]})]
+    org_admin_add_fieldsets = [(None, {"fields": ["email", "first_name", "last_name", "organization", "role"]})]
+
+    def scope_queryset(self, request, qs):
+        return qs.filter(pk__in=access.visible_users(request.user).values("pk"))
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return self.in_scope(request, obj) and access.can_manage_user(request.user, obj)
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.add_fieldsets if obj is None else self.fieldsets
+        return self.org_admin_add_fieldsets if obj is None else self.org_admin_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.readonly_fields
+        return ["email_verified", "is_staff", "is_superuser", "last_login", "date_joined"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            if request.user.is_superuser:
+                kwargs["form"] = SuperuserCreationForm
+            else:
+                form_class = OrgAdminUserCreationForm
+                orgs = access.administered_organizations(request.user)
+                owner_orgs = access.owned_org_ids(request.user)
+
+                class ScopedCreationForm(form_class):
+                    def __init__(self, *args, **kw):
+                        super().__init__(*args, **kw)
+                        self.fields["organization"].queryset = orgs
+                        if owner_orgs:
+                            self.fields["role"].choices = [*self.fields["role"].choices, (Role.OWNER, "Owner")]
+
+                    def clean(self):
+                        data = super().clean()
+                        org = data.get("organization")
+                        if data.get("role") == Role.OWNER and org and org.pk not in owner_orgs:
+                            self.add_error("role", "Only an owner of this organisation can add an owner.")
+                        return data
+
+                kwargs["form"] = ScopedCreationForm
+            kwargs["fields"] = None
+        return super().get_form(request, obj, **kwargs)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Setting another person's password is a platform-admin action; org admins send a reset link instead.
+        if not request.user.is_superuser:
+            raise Http404("No such page.")
+        return super().user_change_password(request, id, form_url)

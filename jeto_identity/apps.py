@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class JetoIdentityConfig(AppConfig):
+    name = "jeto_identity"
+    verbose_name = "Jeto Identity"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers system checks)

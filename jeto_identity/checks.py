@@ -1,0 +1,35 @@
+"""System checks for common misconfiguration of a host project."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+
+@register(Tags.security, Tags.compatibility)
+def check_installation(app_configs, **kwargs) -> list[Error]:
+    errors: list[Error] = []
+    if settings.AUTH_USER_MODEL != "jeto_identity.User":
+        errors.append(
+            Error("Jeto Identity needs AUTH_USER_MODEL = 'jeto_identity.User'.", id="jeto_identity.E001")
+        )
+    if getattr(settings, "OAUTH2_PROVIDER_APPLICATION_MODEL", "") != "jeto_identity.OAuthClient":
+        errors.append(
+            Error(
+                "Jeto Identity needs OAUTH2_PROVIDER_APPLICATION_MODEL = 'jeto_identity.OAuthClient'.",
+                id="jeto_identity.E002",
+            )
+        )
+    middleware = list(getattr(settings, "MIDDLEWARE", []))
+    session = "django.contrib.sessions.middleware.SessionMiddleware"
+    auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
+    otp = "django_otp.middleware.OTPMiddleware"
+    if session not in middleware or auth not in middleware or middleware.index(session) > middleware.index(auth):
+        errors.append(
+            Error("SessionMiddleware must come before AuthenticationMiddleware.", id="jeto_identity.E003")
+        )
+    if otp in middleware and auth in middleware and middleware.index(otp) < middleware.index(auth):
+        errors.append(
+            Error("django_otp's OTPMiddleware must come after AuthenticationMiddleware.", id="jeto_identity.E004")
+        )
+    return errors

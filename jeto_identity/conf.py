@@ -1,0 +1,61 @@
+"""The one accessor for Jeto Identity settings: ``settings.JETO_IDENTITY`` merged over these defaults.
+
+Unknown keys are rejected so that a typo is a start-up error, not a silently ignored option.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # The OpenID Provider issuer (scheme://host[:port][/path], no trailing slash). Empty: the request's own root.
+    "ISSUER": "",
+    # Minimum password length (NIST SP 800-63B: at least 8, 12+ recommended for us); 64+ always allowed.
+    "PASSWORD_MIN_LENGTH": 12,
+    # Longest password accepted; long enough for passphrases, bounded so hashing can't be abused.
+    "PASSWORD_MAX_LENGTH": 256,
+    # Product name shown in page titles and the authenticator app.
+    "SITE_NAME": "Jeto",
+    # Where a signed-in user lands when no safe `next` was given.
+    "LOGIN_REDIRECT_URL": "/account/",
+}
+
+
+class JetoSettings:
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        user = getattr(settings, "JETO_IDENTITY", {}) or {}
+        unknown = set(user) - set(DEFAULTS)
+        if unknown:
+            raise ImproperlyConfigured(f"Unknown JETO_IDENTITY setting(s): {', '.join(sorted(unknown))}")
+        return {**DEFAULTS, **user}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._cache is None:
+            self._cache = self._load()
+        try:
+            return self._cache[name]
+        except KeyError:
+            raise AttributeError(f"No JETO_IDENTITY setting {name!r}") from None
+
+    def reload(self) -> None:
+        self._cache = None
+
+
+jeto_settings = JetoSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "JETO_IDENTITY":
+        jeto_settings.reload()
+
+
+setting_changed.connect(_reload)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
+ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
+
+
+class Organization(models.Model):
+    """A customer organisation. Its policy flags are edited by its own admins in Django admin."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    mfa_required = models.BooleanField(
+        "require MFA",
+        default=False,
+        help_text="Members must use an authenticator app; those without one enrol at their next sign-in.",
+    )
+    sso_enforced = models.BooleanField(
+        "enforce SSO",
+        default=False,
+        help_text="Members whose email is in this organisation's domains must sign in through its IdP; "
+        "password sign-in and reset are refused for them.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="jeto_membership_unique")]
+        ordering = ["organization__name", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+
+class OrganizationDomain(models.Model):
+    """An email domain. A domain belongs to at most one organisation; only verified ones route sign-in."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True, help_text="e.g. acme.com (lower case, no @)")
+    verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.domain = (self.domain or "").strip().lower().lstrip("@")
+        super().save(*args, **kwargs)

@@ -1,0 +1,60 @@
+"""Who administers which organisation: the single source for org-scoped admin decisions."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from ..models import Membership, Organization, User
+from ..models.organizations import ADMIN_ROLES, Role
+
+_CACHE_ATTR = "_jeto_admin_org_ids"
+
+
+def administered_org_ids(user: User) -> frozenset[int]:
+    """IDs of the organisations where ``user`` is owner or admin (cached on the user object for the request)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = frozenset(
+            Membership.objects.filter(user=user, role__in=ADMIN_ROLES).values_list("organization_id", flat=True)
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def owned_org_ids(user: User) -> frozenset[int]:
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return frozenset(
+        Membership.objects.filter(user=user, role=Role.OWNER).values_list("organization_id", flat=True)
+    )
+
+
+def is_org_admin(user: User) -> bool:
+    return bool(getattr(user, "is_active", False) and getattr(user, "is_staff", False) and administered_org_ids(user))
+
+
+def administered_organizations(user: User) -> QuerySet[Organization]:
+    if user.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(pk__in=administered_org_ids(user))
+
+
+def visible_users(user: User) -> QuerySet[User]:
+    """Users an org admin may see: those sharing at least one administered organisation."""
+    if user.is_superuser:
+        return User.objects.all()
+    return User.objects.filter(
+        pk__in=Membership.objects.filter(organization_id__in=administered_org_ids(user)).values("user_id")
+    )
+
+
+def can_manage_user(admin_user: User, target: User) -> bool:
+    """May ``admin_user`` change ``target``'s account? Never a superuser, never someone in an org they don't run."""
+    if admin_user.is_superuser:
+        return True
+    if target.is_superuser or target.pk == admin_user.pk:
+        return target.pk == admin_user.pk and not target.is_superuser
+    target_orgs = set(Membership.objects.filter(user=target).values_list("organization_id", flat=True))
+    return bool(target_orgs) and target_orgs <= administered_org_ids(admin_user)

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from .views import account, login
+
+app_name = "jeto_identity"
+
+urlpatterns = [
+    path("login/", login.EmailStepView.as_view(), name="login"),
+    path("login/password/", login.PasswordStepView.as_view(), name="login_password"),
+    path("login/restart/", login.RestartView.as_view(), name="login_restart"),
+    path("logout/", login.LogoutView.as_view(), name="logout"),
+    path("account/", account.account, name="account"),
+    path("account/password/", account.PasswordChangeView.as_view(), name="password_change"),
+    path("account/password/done/", account.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password-reset/", account.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", account.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        account.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/complete/", account.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]

@@ -1,0 +1,49 @@
+"""The signed-in user's account pages and password change/reset (Django's views with our templates)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse_lazy
+
+from ..forms import JetoPasswordChangeForm, JetoPasswordResetForm, JetoSetPasswordForm
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    memberships = request.user.memberships.select_related("organization").order_by("organization__name")
+    return render(request, "jeto_identity/account.html", {"memberships": memberships})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = JetoPasswordChangeForm
+    template_name = "jeto_identity/password_change.html"
+    success_url = reverse_lazy("jeto_identity:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "jeto_identity/password_change_done.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = JetoPasswordResetForm
+    template_name = "jeto_identity/password_reset.html"
+    email_template_name = "jeto_identity/email/password_reset.txt"
+    subject_template_name = "jeto_identity/email/password_reset_subject.txt"
+    success_url = reverse_lazy("jeto_identity:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "jeto_identity/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = JetoSetPasswordForm
+    template_name = "jeto_identity/password_reset_confirm.html"
+    success_url = reverse_lazy("jeto_identity:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "jeto_identity/password_reset_complete.html"

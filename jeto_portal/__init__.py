@@ -1,0 +1,1 @@
+"""The Jeto portal: admin site customisation, the example Jeto API, demo data."""

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class JetoPortalConfig(AppConfig):
+    name = "jeto_portal"
+    verbose_name = "Jeto portal"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        admin.site.site_header = "Jeto Identity admin"
+        admin.site.site_title = "Jeto Identity"
+        admin.site.index_title = "Organisations, people and connections"
