@@ -4,6 +4,7 @@ With no environment at all the portal runs on SQLite and the local-memory cache;
 switch it to PostgreSQL and Redis. See docs/operators.md for every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -42,10 +43,13 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "jeto_identity",
     "jeto_portal",
+    "axes",  # brute-force protection; keep it last (docs/security.md)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jeto_identity.middleware.ServiceUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,6 +58,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "jeto_identity.middleware.AuditContextMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,7 +104,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "jeto_identity.User"
-AUTHENTICATION_BACKENDS = ["jeto_identity.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "jeto_identity.backends.EmailBackend"]
 LOGIN_URL = "jeto_identity:login"
 LOGIN_REDIRECT_URL = "jeto_identity:account"
 LOGOUT_REDIRECT_URL = "jeto_identity:login"
@@ -126,6 +132,45 @@ JETO_IDENTITY = {
     "ISSUER": env.str("JETO_ISSUER", default=""),
     "PASSWORD_MIN_LENGTH": JETO_PASSWORD_MIN_LENGTH,
     "SITE_NAME": env.str("JETO_SITE_NAME", default="Jeto"),
+    "AUDIT_RETENTION_DAYS": env.int("AUDIT_RETENTION_DAYS", default=365),
+    "TRUSTED_PROXIES": env.list("TRUSTED_PROXIES", default=[]),
+}
+
+# Brute-force protection (django-axes, cache handler: counters live in Redis, shared by every node). A failed
+# password, OTP code or client secret counts against the account (or client) and against the source address;
+# either reaching the limit locks that key for the cool-off period. See docs/security.md.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60))
+AXES_RESET_ON_SUCCESS = False  # a success must not reset the per-address counter of a stuffing run
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends; hammering cannot extend it forever
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_CALLABLE = "jeto_identity.services.throttle.axes_username"
+AXES_CLIENT_IP_CALLABLE = "jeto_identity.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "jeto_identity.views.errors.locked_out"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows; Jeto's "Lockouts" admin lists and clears them
+AXES_VERBOSE = False
+if not REDIS_URL:
+    # Local-memory cache: fine for one development process; production sets REDIS_URL (docs/security.md).
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+
+# Content Security Policy (django-csp 4): only our own origin; no inline script; frames and plugins off.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # Not 'self' only: the authorization endpoint redirects a form POST (consent, SSO) to a relying party.
+        "form-action": ["'self'", "https:"] + (["http:"] if DEBUG else []),
+    },
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
@@ -185,8 +230,18 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json_line": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+        "audit": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json_line"},
+    },
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One JSON object per line (the message is the JSON) for log shipping; see services/audit.py.
+        "jeto_identity.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
+    },
 }

@@ -9,3 +9,6 @@ urlpatterns = [
     path("", include("jeto_identity.urls")),
     path("", include("jeto_portal.urls")),
 ]
+
+# A database or Redis outage anywhere in the request answers 503 "try again shortly", never a stack trace.
+handler500 = "jeto_identity.views.errors.server_error"

@@ -7,4 +7,9 @@ class JetoIdentityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers system checks)
+        from django.apps import apps
+
+        from . import checks, signals  # noqa: F401  (registers system checks and audit receivers)
+
+        if apps.is_installed("axes"):
+            from .services import throttle  # noqa: F401  (indexes and audits lockouts)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.apps import apps
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, Tags.compatibility)
@@ -29,3 +30,19 @@ def check_installation(app_configs, **kwargs) -> list[Error]:
             Error("django_otp's OTPMiddleware must come after AuthenticationMiddleware.", id="jeto_identity.E004")
         )
     return errors
+
+
+@register(Tags.security)
+def check_brute_force_protection(app_configs, **kwargs) -> list[Warning]:
+    """Password, OTP and client-secret guessing is throttled by django-axes; say so when it is missing."""
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
+    if apps.is_installed("axes") and any(b.startswith("axes.backends.") for b in backends):
+        return []
+    return [
+        Warning(
+            "Brute-force protection is off: add 'axes' to INSTALLED_APPS, 'axes.backends.AxesStandaloneBackend' "
+            "first in AUTHENTICATION_BACKENDS and 'axes.middleware.AxesMiddleware' to MIDDLEWARE.",
+            hint="See the security guide (docs/security.md) for the recommended AXES_* settings.",
+            id="jeto_identity.W010",
+        )
+    ]

@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Jeto",
     # Where a signed-in user lands when no safe `next` was given.
     "LOGIN_REDIRECT_URL": "/account/",
+    # Audit events older than this many days are deleted by `manage.py jeto_cleanup` (0 keeps them forever).
+    "AUDIT_RETENTION_DAYS": 365,
+    # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed. Empty: the socket address is the client.
+    "TRUSTED_PROXIES": [],
 }
 
 

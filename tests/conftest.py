@@ -80,3 +80,12 @@ def sign_in(client, email: str, password: str = PASSWORD, next_url: str = ""):
     """Drive the email-first pages with the test client; returns the password step's response."""
     client.post("/login/", {"email": email, "next": next_url})
     return client.post("/login/password/", {"password": password})
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Brute-force counters live in the cache; every test starts with none (the suite signs in a lot)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

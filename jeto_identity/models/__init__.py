@@ -1,5 +1,6 @@
+from .audit import AuditEvent, Lockout
 from .clients import OAuthClient
 from .organizations import Membership, Organization, OrganizationDomain, Role
 from .users import User
 
-__all__ = ["Membership", "OAuthClient", "Organization", "OrganizationDomain", "Role", "User"]
+__all__ = ["AuditEvent", "Lockout", "Membership", "OAuthClient", "Organization", "OrganizationDomain", "Role", "User"]

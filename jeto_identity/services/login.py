@@ -114,6 +114,7 @@ def add_factor(request: HttpRequest, pending: PendingLogin, method: str) -> None
 def complete(request: HttpRequest, user: User, amr: list[str]) -> None:
     """Sign in: Django's login() rotates the session key; record how and when the user authenticated."""
     request.session.pop(PENDING_KEY, None)
+    request.jeto_amr = list(amr)  # for the user_logged_in audit receiver (the session may be flushed)
     login(request, user, backend=BACKEND)
     request.session[AMR_SESSION_KEY] = list(amr)
     request.session[AUTH_TIME_SESSION_KEY] = int(time.time())

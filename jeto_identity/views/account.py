@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 
 from ..forms import JetoPasswordChangeForm, JetoPasswordResetForm, JetoSetPasswordForm
+from ..services import audit
 
 
 @login_required
@@ -22,6 +23,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "jeto_identity/password_change.html"
     success_url = reverse_lazy("jeto_identity:password_change_done")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record(audit.PASSWORD_CHANGED, request=self.request, subject=form.user)
+        return response
+
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "jeto_identity/password_change_done.html"
@@ -34,6 +40,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "jeto_identity/email/password_reset_subject.txt"
     success_url = reverse_lazy("jeto_identity:password_reset_done")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record_password_reset_requested(self.request, form.cleaned_data["email"])
+        return response
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "jeto_identity/password_reset_done.html"
@@ -43,6 +54,16 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = JetoSetPasswordForm
     template_name = "jeto_identity/password_reset_confirm.html"
     success_url = reverse_lazy("jeto_identity:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record(
+            audit.PASSWORD_RESET_COMPLETED,
+            request=self.request,
+            subject=form.user,
+            organization=audit.organization_for(form.user),
+        )
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

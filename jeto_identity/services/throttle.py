@@ -1,0 +1,148 @@
+"""Brute-force throttling on django-axes (cache handler: counters in Redis, shared by every node).
+
+Passwords are throttled by axes itself: its backend runs first in ``AUTHENTICATION_BACKENDS`` and every failed
+``authenticate()`` counts against the email *and* the source address, known account or not, so a lockout says
+nothing about which accounts exist. The same counters guard other guessable secrets through ``check`` /
+``failed`` / ``succeeded`` below, with a scope prefix so an OTP lockout does not lock the password:
+
+    throttle.check(request, throttle.OTP, str(user.pk))        # raises Throttled (a 429 page) when locked
+    if not device.verify_token(code):
+        throttle.failed(request, throttle.OTP, str(user.pk))
+    else:
+        throttle.succeeded(request, throttle.OTP, str(user.pk))
+
+A cache outage raises the cache client's ConnectionError, which the portal answers with a 503: throttling
+fails closed (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off, make_cache_key_list
+from axes.signals import user_locked_out
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ..models import Lockout, User
+from ..models.users import normalize_email
+
+log = logging.getLogger(__name__)
+
+PASSWORD = ""  # passwords use the bare email as their axes username
+OTP = "otp"
+CLIENT_SECRET = "client"
+RECOVERY_CODE = "recovery"
+
+
+class Throttled(PermissionDenied):
+    """Too many failures for this key or address. Uncaught, it becomes axes' 429 lockout answer."""
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """``AXES_USERNAME_CALLABLE``: one canonical key per mailbox (``Alice@X`` and ``alice@x`` count together)."""
+    value = (credentials or {}).get("email") or (credentials or {}).get("username")
+    return normalize_email(str(value))[:254] if value else None
+
+
+def lockout_seconds() -> int:
+    cool_off = get_cool_off(None) or timedelta(minutes=15)
+    return int(cool_off.total_seconds())
+
+
+def _credentials(scope: str, key: str) -> dict[str, str]:
+    return {"email": f"{scope}:{key}" if scope else key}
+
+
+def check(request: HttpRequest, scope: str, key: str) -> None:
+    """Raise ``Throttled`` if this key or the request's address is locked out."""
+    if not AxesProxyHandler.is_allowed(request, _credentials(scope, key)):
+        request.axes_locked_out = True
+        request.axes_credentials = _credentials(scope, key)
+        raise Throttled("Too many attempts.")
+
+
+def failed(request: HttpRequest, scope: str, key: str) -> bool:
+    """Count a wrong guess; True when it has just locked the key or address out."""
+    AxesProxyHandler.user_login_failed(sender=__name__, credentials=_credentials(scope, key), request=request)
+    return bool(getattr(request, "axes_locked_out", False))
+
+
+def succeeded(request: HttpRequest, scope: str, key: str) -> None:
+    """A right guess resets the key's counter (never the address's: that would let a stuffing run reset it)."""
+    clear(username=_credentials(scope, key)["email"])
+
+
+def clear(*, username: str = "", ip_address: str | None = None) -> int:
+    """Lift a lockout: delete the account's and/or the address's counters (what the admin action calls)."""
+    cache = AxesProxyHandler.get_implementation().cache
+    keys = []
+    if username:
+        keys += make_cache_key_list([{"username": username}])
+    if ip_address:
+        keys += make_cache_key_list([{"ip_address": ip_address}])
+    if keys:
+        cache.delete_many(keys)
+    return len(keys)
+
+
+def remember_lockout(username: str | None, ip_address: str | None, failures: int | None) -> Lockout | None:
+    """Index a lockout for the admin (the counters stay in the cache)."""
+    username = (username or "")[:254]
+    until = timezone.now() + timedelta(seconds=lockout_seconds())
+    email = username if "@" in username and ":" not in username.split("@")[0] else ""
+    user = User.objects.filter(email=email).first() if email else None
+    if user is None and ":" in username:
+        scope, _, key = username.partition(":")
+        if scope in {OTP, RECOVERY_CODE}:
+            user = User.objects.filter(pk=key).first() if _is_uuid(key) else None
+    defaults = {"user": user, "failures": failures or 0, "locked_until": until, "locked_at": timezone.now()}
+    try:
+        with transaction.atomic():
+            row, _ = Lockout.objects.update_or_create(username=username, ip_address=ip_address, defaults=defaults)
+    except IntegrityError:  # two nodes raced to index the same lockout; one row is enough
+        return Lockout.objects.filter(username=username, ip_address=ip_address).first()
+    return row
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@receiver(user_locked_out)
+def _on_locked_out(
+    sender: Any,
+    request: HttpRequest | None = None,
+    username: str | None = None,
+    ip_address: str | None = None,
+    **kwargs: Any,
+) -> None:
+    from . import audit
+
+    failures = getattr(request, "axes_failures_since_start", None) if request is not None else None
+    row = remember_lockout(username, ip_address, failures)
+    first = failures is not None  # axes re-sends the signal for each attempt made while already locked out
+    if not first:
+        return
+    scope = (username or "").partition(":")[0] if ":" in (username or "") else PASSWORD
+    audit.record(
+        audit.SIGN_IN_LOCKED_OUT if scope == PASSWORD else audit.THROTTLED,
+        request=request,
+        subject=row.user if row and row.user else (username or ""),
+        organization=audit.organization_for(row.user if row else None, username or ""),
+        outcome=audit.DENIED,
+        failures=failures,
+        locked_until=row.locked_until.isoformat() if row else None,
+        via=scope or "password",
+    )

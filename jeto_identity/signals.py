@@ -1,0 +1,141 @@
+"""Signal receivers that feed the audit log from Django's auth signals and from model saves.
+
+Model receivers run inside the saving transaction, so a change and its audit event commit (or roll back)
+together. The acting user and source address come from the request being served (``middleware``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from .models import Membership, Organization, User
+from .models.users import normalize_email
+from .services import audit
+
+POLICY_FIELDS = ("mfa_required", "sso_enforced")
+USER_ACCESS_FIELDS = ("email", "is_active", "is_staff", "is_superuser")
+_OLD = "_jeto_audit_old"
+
+
+def _stash_old(instance: Model, fields: tuple[str, ...], update_fields: Any) -> None:
+    if instance._state.adding or not instance.pk:
+        return
+    if update_fields is not None and not set(update_fields) & set(fields):
+        return
+    old = type(instance)._default_manager.filter(pk=instance.pk).values(*fields).first()
+    setattr(instance, _OLD, old)
+
+
+def _changes(instance: Model, fields: tuple[str, ...]) -> dict[str, list[Any]]:
+    old = getattr(instance, _OLD, None) or {}
+    if _OLD in instance.__dict__:
+        delattr(instance, _OLD)
+    return {f: [old[f], getattr(instance, f)] for f in fields if f in old and old[f] != getattr(instance, f)}
+
+
+# -- sign-in ------------------------------------------------------------------------------------------------
+
+
+@receiver(user_logged_in, dispatch_uid="jeto_audit_logged_in")
+def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    amr = list(getattr(request, "jeto_amr", None) or [])
+    audit.record(
+        audit.SIGN_IN_SUCCESS,
+        request=request,
+        actor=user,
+        subject=user,
+        organization=audit.organization_for(user),
+        amr=amr,
+        method="sso" if "fed" in amr else ("password" if "pwd" in amr else "other"),
+    )
+
+
+@receiver(user_login_failed, dispatch_uid="jeto_audit_login_failed")
+def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kw: Any) -> None:
+    email = normalize_email(str(credentials.get("email") or credentials.get("username") or ""))[:254]
+    user = User.objects.filter(email=email).first() if email else None
+    locked = bool(getattr(request, "axes_locked_out", False))
+    audit.record(
+        audit.SIGN_IN_FAILURE,
+        request=request,
+        subject=user or email,
+        organization=audit.organization_for(user, email),
+        outcome=audit.DENIED if locked else audit.FAILURE,
+        reason="locked_out" if locked else ("inactive_or_wrong_password" if user else "unknown_email"),
+        method="password",
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="jeto_audit_logged_out")
+def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
+    if user is not None:
+        audit.record(audit.SIGN_OUT, request=request, actor=user, subject=user)
+
+
+# -- organisation policy and membership (Django admin and any other path) ----------------------------------
+
+
+@receiver(pre_save, sender=Organization, dispatch_uid="jeto_audit_org_pre")
+def _org_pre(sender: Any, instance: Organization, update_fields: Any = None, **kwargs: Any) -> None:
+    _stash_old(instance, POLICY_FIELDS, update_fields)
+
+
+@receiver(post_save, sender=Organization, dispatch_uid="jeto_audit_org_post")
+def _org_post(sender: Any, instance: Organization, created: bool, **kwargs: Any) -> None:
+    changes = _changes(instance, POLICY_FIELDS)
+    if changes:
+        audit.record(audit.POLICY_CHANGED, organization=instance, subject=instance.slug, changes=changes)
+
+
+@receiver(pre_save, sender=Membership, dispatch_uid="jeto_audit_member_pre")
+def _member_pre(sender: Any, instance: Membership, update_fields: Any = None, **kwargs: Any) -> None:
+    _stash_old(instance, ("role",), update_fields)
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="jeto_audit_member_post")
+def _member_post(sender: Any, instance: Membership, created: bool, **kwargs: Any) -> None:
+    if created:
+        audit.record(audit.MEMBER_ADDED, organization=instance.organization, subject=instance.user, role=instance.role)
+        return
+    changes = _changes(instance, ("role",))
+    if changes:
+        audit.record(
+            audit.MEMBER_CHANGED,
+            organization=instance.organization,
+            subject=instance.user,
+            role=instance.role,
+            old_role=changes["role"][0],
+            changes=changes,
+        )
+
+
+@receiver(post_delete, sender=Membership, dispatch_uid="jeto_audit_member_delete")
+def _member_deleted(sender: Any, instance: Membership, **kwargs: Any) -> None:
+    org = Organization.objects.filter(pk=instance.organization_id).first()
+    user = User.objects.filter(pk=instance.user_id).first()
+    audit.record(
+        audit.MEMBER_REMOVED,
+        organization=org,
+        subject=user or str(instance.user_id),
+        role=instance.role,
+    )
+
+
+@receiver(pre_save, sender=User, dispatch_uid="jeto_audit_user_pre")
+def _user_pre(sender: Any, instance: User, update_fields: Any = None, **kwargs: Any) -> None:
+    _stash_old(instance, USER_ACCESS_FIELDS, update_fields)
+
+
+@receiver(post_save, sender=User, dispatch_uid="jeto_audit_user_post")
+def _user_post(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
+    changes = _changes(instance, USER_ACCESS_FIELDS)
+    if changes and not created:
+        memberships = list(Membership.objects.filter(user=instance).select_related("organization"))
+        for org in [m.organization for m in memberships] or [None]:
+            audit.record(audit.MEMBER_CHANGED, organization=org, subject=instance, changes=changes, via="account")
