@@ -241,6 +241,7 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
         # One JSON object per line (the message is the JSON) for log shipping; see services/audit.py.
         "jeto_identity.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
     },

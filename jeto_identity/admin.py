@@ -376,3 +376,6 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if not request.user.is_superuser:
             raise Http404("No such page.")
         return super().user_change_password(request, id, form_url)
+
+
+from . import admin_security  # noqa: E402,F401  (audit log and lockouts)

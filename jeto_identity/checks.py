@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.apps import apps
+from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 
