@@ -1,0 +1,56 @@
+"""Two portal processes behind one imaginary load balancer, sharing PostgreSQL and Redis, behave as one."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.portal import servers
+from tests.portal.test_failure import _sign_in
+
+pytestmark = pytest.mark.slow
+PASSWORD = "a-long-passphrase-for-two-nodes"
+LIMIT = 3
+
+
+@pytest.fixture(scope="module")
+def nodes():
+    database_url, redis_url = servers.require_postgres_and_redis()
+    with servers.scratch_postgres(database_url, "twonodes") as url:
+        servers.manage(
+            "shell", "-c",
+            "from jeto_identity.models import User\n"
+            f"User.objects.create_user('alice@example.test', '{PASSWORD}')\n"
+            f"User.objects.create_user('bob@example.test', '{PASSWORD}')",
+            env={"DATABASE_URL": url},
+        )
+        env = {
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": f"twonodes-{servers.free_port()}",  # no counters left over from other runs
+            "LOGIN_FAILURE_LIMIT": str(LIMIT),
+        }
+        with servers.servers(2, env) as pair:
+            yield pair
+
+
+def test_sign_in_on_one_node_and_continue_on_the_other(nodes):
+    a, b = nodes
+    browser = requests.Session()
+    assert _sign_in(browser, a.url, "alice@example.test", PASSWORD).status_code == 302
+    page = browser.get(b.url + "/account/", timeout=10, allow_redirects=False)
+    assert page.status_code == 200 and "alice@example.test" in page.text
+    # Signing out on B ends the session everywhere.
+    token = browser.cookies.get("csrftoken")
+    browser.post(b.url + "/logout/", {"csrfmiddlewaretoken": token}, headers={"Referer": b.url}, timeout=10)
+    assert browser.get(a.url + "/account/", timeout=10, allow_redirects=False).status_code == 302
+
+
+def test_a_lockout_earned_on_one_node_holds_on_the_other(nodes):
+    a, b = nodes
+    for _ in range(LIMIT):
+        _sign_in(requests.Session(), a.url, "bob@example.test", "not-bobs-password")
+    # Right password, other node: still locked (the counters are in the shared Redis).
+    locked = _sign_in(requests.Session(), b.url, "bob@example.test", PASSWORD)
+    assert locked.status_code == 429
+    assert "Too many attempts" in locked.text
