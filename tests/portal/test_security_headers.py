@@ -1,0 +1,95 @@
+"""Security headers and cookies, and `manage.py check --deploy` clean under production settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from tests.conftest import sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": "pr0d-like-Secret-key-for-the-deploy-check-only-9f8e7d6c5b4a3921-x",
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "id.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://id.example.com",
+    "DATABASE_URL": "postgres://jeto@127.0.0.1:5432/jeto_prod_check",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+    "TRUST_X_FORWARDED_PROTO": "true",
+    "TRUSTED_PROXIES": "10.0.0.0/8",
+}
+
+
+def test_check_deploy_passes_with_production_settings():
+    # The test settings put development values (SECURE_COOKIES, SECURE_HSTS_SECONDS) in this process's env.
+    dev_only = {"DJANGO_SETTINGS_MODULE", "SECURE_COOKIES", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS"}
+    env = {k: v for k, v in os.environ.items() if k not in dev_only}
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    # No warning at all from Django's deployment checks, django-axes, django-csp or Jeto itself.
+    # (django-oauth-toolkit's RFC 9700 advisories belong to the OpenID Provider's settings.)
+    for prefix in ("(security.", "(axes.", "(csp.", "(jeto_identity.", "(staticfiles.", "(sessions.", "(csrf."):
+        assert prefix not in output, output
+
+
+@pytest.mark.django_db
+def test_login_page_has_csp_and_denies_framing(client):
+    response = client.get("/login/")
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_hsts_on_https(settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    response = Client().get("/login/", secure=True)
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+@pytest.mark.django_db
+def test_session_and_csrf_cookies_are_secure_httponly_lax(settings, acme_member, password):
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    client = Client()
+    client.get("/login/", secure=True)
+    response = sign_in(client, acme_member.email, password)
+    session = client.cookies["sessionid"]
+    csrf = client.cookies["csrftoken"]
+    for cookie in (session, csrf):
+        assert cookie["secure"] and cookie["httponly"]
+        # Lax, not Strict: the browser must send the session on the top-level GET back from an IdP (SSO)
+        # and on a relying party's redirect to /o/authorize/ (OIDC); cross-site POSTs stay cookie-less.
+        assert cookie["samesite"] == "Lax"
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_lockout_and_error_pages_carry_the_same_headers(settings, acme_member):
+    settings.AXES_FAILURE_LIMIT = 1
+    response = sign_in(Client(), acme_member.email, "wrong-wrong-wrong")
+    assert response.status_code == 429
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
