@@ -37,9 +37,19 @@ def delete_in_batches(
     batch_size: int = DEFAULT_BATCH_SIZE,
     pause: float = 0.0,
     progress: Callable[[int], None] | None = None,
+    raw: bool | None = None,
 ) -> int:
-    """Delete every row of ``queryset`` a batch at a time; returns how many rows of its model went."""
-    label = queryset.model._meta.label
+    """Delete every row of ``queryset`` a batch at a time; returns how many rows of its model went.
+
+    ``raw`` deletes with one SQL ``DELETE`` per batch instead of Django's collector (which loads every row to
+    cascade and send signals). It is the default for models nothing refers to; pass it explicitly only when
+    the queryset's own condition guarantees no row is referred to (expired access tokens without a refresh
+    token). Rows with referrers go through the ORM so ``SET_NULL``/``CASCADE`` are honoured.
+    """
+    model = queryset.model
+    label = model._meta.label
+    if raw is None:
+        raw = not model._meta.related_objects
     total = 0
     last_pk = None
     while True:
@@ -49,10 +59,14 @@ def delete_in_batches(
         pks = list(page.values_list("pk", flat=True)[:batch_size])
         if not pks:
             return total
-        with transaction.atomic():
+        with transaction.atomic(using=queryset.db):
             # The condition is applied again: a row that stopped matching since the SELECT is kept.
-            _, per_model = queryset.filter(pk__in=pks).delete()
-        total += per_model.get(label, 0)
+            batch = queryset.filter(pk__in=pks)
+            if raw:
+                total += batch._raw_delete(batch.db)
+            else:
+                _, per_model = batch.delete()
+                total += per_model.get(label, 0)
         last_pk = pks[-1]
         if progress:
             progress(total)
@@ -62,8 +76,8 @@ def delete_in_batches(
             time.sleep(pause)
 
 
-def expired_token_querysets(now=None) -> Iterator[tuple[str, QuerySet]]:
-    """The same selections as django-oauth-toolkit's ``clear_expired``, in the same order."""
+def expired_token_querysets(now=None) -> Iterator[tuple[str, QuerySet, bool | None]]:
+    """The same selections as django-oauth-toolkit's ``clear_expired``, in the same order, with ``raw``."""
     now = now or timezone.now()
     refresh = get_refresh_token_model().objects
     grace = oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
@@ -73,17 +87,23 @@ def expired_token_querysets(now=None) -> Iterator[tuple[str, QuerySet]]:
     if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION:
         refresh_revoked_at = refresh_expire_at
     if refresh_revoked_at:
-        yield "revoked refresh tokens", refresh.filter(revoked__lte=refresh_revoked_at)
-    yield "orphaned refresh tokens", refresh.filter(revoked__isnull=True, access_token__isnull=True)
+        yield "revoked refresh tokens", refresh.filter(revoked__lte=refresh_revoked_at), None
+    yield "orphaned refresh tokens", refresh.filter(revoked__isnull=True, access_token__isnull=True), None
     if refresh_expire_at:
-        yield "expired refresh tokens", refresh.filter(
-            revoked__isnull=True, access_token__expires__lte=refresh_expire_at
+        yield (
+            "expired refresh tokens",
+            refresh.filter(revoked__isnull=True, access_token__expires__lte=refresh_expire_at),
+            None,
         )
-    yield "expired access tokens", get_access_token_model().objects.filter(
-        Q(refresh_token__isnull=True, expires__lt=now)
+    # No refresh token refers to these (that is the condition), so one DELETE per batch is safe.
+    access = get_access_token_model().objects.filter(Q(refresh_token__isnull=True, expires__lt=now))
+    yield "expired access tokens", access, True
+    yield (
+        "expired ID tokens",
+        get_id_token_model().objects.filter(access_token__isnull=True, expires__lt=now),
+        None,
     )
-    yield "expired ID tokens", get_id_token_model().objects.filter(access_token__isnull=True, expires__lt=now)
-    yield "expired grants", get_grant_model().objects.filter(expires__lt=now)
+    yield "expired grants", get_grant_model().objects.filter(expires__lt=now), None
 
 
 def old_audit_events(now=None) -> QuerySet | None:

@@ -33,9 +33,9 @@ class Command(BaseCommand):
             if events is None:
                 self.stdout.write("audit events: retention is 0 (keep forever)")
             else:
-                work.append(("audit events past retention", events))
+                work.append(("audit events past retention", events, None))
         if "lockouts" in kinds:
-            work.append(("expired lockout rows", cleanup.expired_lockouts()))
-        for label, queryset in work:
-            deleted = cleanup.delete_in_batches(queryset, batch_size=batch_size, pause=pause)
+            work.append(("expired lockout rows", cleanup.expired_lockouts(), None))
+        for label, queryset, raw in work:
+            deleted = cleanup.delete_in_batches(queryset, batch_size=batch_size, pause=pause, raw=raw)
             self.stdout.write(f"{label}: {deleted} deleted")
