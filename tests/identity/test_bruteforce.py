@@ -49,8 +49,10 @@ def test_failures_lock_the_account_and_even_the_right_password_is_refused(acme_m
 
 
 def test_unknown_and_known_accounts_lock_out_identically(acme_member):
-    known = [sign_in(_client("10.0.1.1"), acme_member.email, "wrong-wrong-wrong").status_code for _ in range(LIMIT + 1)]
-    unknown = [sign_in(_client("10.0.1.2"), "nobody@acme.test", "wrong-wrong-wrong").status_code for _ in range(LIMIT + 1)]
+    def attempts(ip, email):
+        return [sign_in(_client(ip), email, "wrong-wrong-wrong").status_code for _ in range(LIMIT + 1)]
+
+    known, unknown = attempts("10.0.1.1", acme_member.email), attempts("10.0.1.2", "nobody@acme.test")
     assert known == unknown == [400] * (LIMIT - 1) + [429, 429]
     a = _visible_text(sign_in(_client("10.0.1.3"), acme_member.email, "x" * 12))
     b = _visible_text(sign_in(_client("10.0.1.4"), "nobody@acme.test", "x" * 12))
@@ -178,7 +180,7 @@ def _api_request(ip="10.0.9.1"):
 
 def test_otp_limiter_locks_the_key_not_the_password(acme_member, password):
     key = str(acme_member.pk)
-    for i in range(LIMIT - 1):
+    for _ in range(LIMIT - 1):
         request = _api_request()
         throttle.check(request, throttle.OTP, key)
         assert throttle.failed(request, throttle.OTP, key) is False

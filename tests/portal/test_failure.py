@@ -33,7 +33,8 @@ def _assert_clean_503(response_status: int, body: str, headers) -> None:
 @pytest.mark.django_db
 def test_database_error_in_a_view_is_a_503_page(acme_member):
     client = Client(raise_request_exception=False)
-    with mock.patch("jeto_identity.services.login.begin", side_effect=OperationalError("server closed the connection")):
+    broken = OperationalError("server closed the connection")
+    with mock.patch("jeto_identity.services.login.begin", side_effect=broken):
         response = client.post("/login/", {"email": acme_member.email})
     _assert_clean_503(response.status_code, response.content.decode(), response)
 
@@ -124,7 +125,8 @@ def test_service_resumes_by_itself_when_the_database_is_back():
     with servers.scratch_postgres(database_url, "failover") as url:
         servers.manage(
             "shell", "-c",
-            "from jeto_identity.models import User; User.objects.create_user('ops@example.test', 'a-long-passphrase-1')",
+            "from jeto_identity.models import User\n"
+            "User.objects.create_user('ops@example.test', 'a-long-passphrase-1')",
             env={"DATABASE_URL": url},
         )
         parts = urlsplit(url)
@@ -155,7 +157,9 @@ def _sign_in(browser: requests.Session, base: str, email: str, password: str) ->
 
     page = browser.get(base + "/login/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    browser.post(base + "/login/", {"email": email, "csrfmiddlewaretoken": token}, timeout=10, headers={"Referer": base})
+    browser.post(
+        base + "/login/", {"email": email, "csrfmiddlewaretoken": token}, timeout=10, headers={"Referer": base}
+    )
     page = browser.get(base + "/login/password/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     return browser.post(
