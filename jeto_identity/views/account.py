@@ -18,7 +18,16 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "jeto_identity/account.html", {"memberships": memberships})
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class InvalidFormIs400:
+    """A rejected form re-renders with 400, not 200: malformed input is never a success status."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
     form_class = JetoPasswordChangeForm
     template_name = "jeto_identity/password_change.html"
     success_url = reverse_lazy("jeto_identity:password_change_done")
@@ -33,7 +42,7 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "jeto_identity/password_change_done.html"
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(InvalidFormIs400, auth_views.PasswordResetView):
     form_class = JetoPasswordResetForm
     template_name = "jeto_identity/password_reset.html"
     email_template_name = "jeto_identity/email/password_reset.txt"
@@ -50,7 +59,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "jeto_identity/password_reset_done.html"
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(InvalidFormIs400, auth_views.PasswordResetConfirmView):
     form_class = JetoSetPasswordForm
     template_name = "jeto_identity/password_reset_confirm.html"
     success_url = reverse_lazy("jeto_identity:password_reset_complete")
