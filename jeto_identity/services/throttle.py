@@ -136,11 +136,17 @@ def _on_locked_out(
     if not first:
         return
     scope = (username or "").partition(":")[0] if ":" in (username or "") else PASSWORD
+    organization = audit.organization_for(row.user if row else None, username or "")
+    if scope == CLIENT_SECRET:
+        from ..models import OAuthClient
+
+        client = OAuthClient.objects.filter(client_id=(username or "").partition(":")[2]).first()
+        organization = client.organization if client is not None else None
     audit.record(
         audit.SIGN_IN_LOCKED_OUT if scope == PASSWORD else audit.THROTTLED,
         request=request,
         subject=row.user if row and row.user else (username or ""),
-        organization=audit.organization_for(row.user if row else None, username or ""),
+        organization=organization,
         outcome=audit.DENIED,
         failures=failures,
         locked_until=row.locked_until.isoformat() if row else None,
