@@ -17,6 +17,7 @@ from oauth2_provider.views import TokenView
 from ..services import throttle
 
 MAX_CLIENT_ID = 100
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def presented_client_id(request: HttpRequest) -> str:
@@ -37,11 +38,11 @@ class ThrottledTokenView(TokenView):
         client_id = presented_client_id(request)
         key = client_id or "-"
         throttle.check(request, throttle.CLIENT_SECRET, key)  # 429 via the lockout handler when locked
-        if request.POST.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code" and not request.POST.get(
-            "device_code"
-        ):
+        if request.POST.get("grant_type") == DEVICE_GRANT and not request.POST.get("device_code"):
             # DOT indexes request.POST["device_code"] and would answer 500.
-            return JsonResponse({"error": "invalid_request", "error_description": "device_code is required"}, status=400)
+            return JsonResponse(
+                {"error": "invalid_request", "error_description": "device_code is required"}, status=400
+            )
         response = super().post(request, *args, **kwargs)
         if response.status_code == 401:  # invalid_client: a wrong secret (or an unknown client ID)
             throttle.failed(request, throttle.CLIENT_SECRET, key)
