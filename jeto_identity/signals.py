@@ -68,7 +68,7 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest
         organization=audit.organization_for(user, email),
         outcome=audit.DENIED if locked else audit.FAILURE,
         reason="locked_out" if locked else ("inactive_or_wrong_password" if user else "unknown_email"),
-        method="password",
+        method="password" if "password" in credentials else "other",
     )
 
 

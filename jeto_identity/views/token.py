@@ -33,7 +33,9 @@ def presented_client_id(request: HttpRequest) -> str:
     return value[:MAX_CLIENT_ID] if isinstance(value, str) else ""
 
 
-class ThrottledTokenView(TokenView):
+class ThrottledTokenMixin:
+    """Put in front of any django-oauth-toolkit ``TokenView`` (sub)class."""
+
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         client_id = presented_client_id(request)
         key = client_id or "-"
@@ -49,3 +51,7 @@ class ThrottledTokenView(TokenView):
         elif response.status_code == 200 and client_id:
             throttle.succeeded(request, throttle.CLIENT_SECRET, client_id)
         return response
+
+
+class ThrottledTokenView(ThrottledTokenMixin, TokenView):
+    pass
