@@ -67,7 +67,8 @@ def scratch_postgres(database_url: str, label: str) -> Iterator[str]:
 
 
 def portal_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "PYTHONPATH"}}
+    drop = {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(
         SECRET_KEY=SECRET,
         DEBUG="false",

@@ -29,8 +29,14 @@ PRODUCTION_ENV = {
 
 
 def test_check_deploy_passes_with_production_settings():
-    # The test settings put development values (SECURE_COOKIES, SECURE_HSTS_SECONDS) in this process's env.
-    dev_only = {"DJANGO_SETTINGS_MODULE", "SECURE_COOKIES", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS"}
+    # The test settings (and the browser tests) put development values in this process's environment.
+    dev_only = {
+        "DJANGO_SETTINGS_MODULE",
+        "SECURE_COOKIES",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests for Playwright
+    }
     env = {k: v for k, v in os.environ.items() if k not in dev_only}
     env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings")
     result = subprocess.run(
