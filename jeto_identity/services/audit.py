@@ -101,13 +101,21 @@ _SECRET_MARKERS = ("password", "secret", "token", "code", "otp", "key", "credent
 USER_AGENT_MAX = 256
 
 
+_CONTROL = dict.fromkeys(range(0x20)) | {0x7F: None}
+
+
+def clean_text(value: Any, limit: int) -> str:
+    """Printable, bounded text: control characters (NUL breaks PostgreSQL, CR/LF forge log lines) removed."""
+    return str(value or "").translate(_CONTROL)[:limit]
+
+
 def _scrub(value: Any, depth: int = 0) -> Any:
     """JSON-safe copy with secret-looking keys removed and strings bounded."""
     if depth > 3:
         return None
     if isinstance(value, Mapping):
         return {
-            str(k)[:64]: _scrub(v, depth + 1)
+            clean_text(k, 64): _scrub(v, depth + 1)
             for k, v in value.items()
             if not any(marker in str(k).lower() for marker in _SECRET_MARKERS)
         }
@@ -115,21 +123,21 @@ def _scrub(value: Any, depth: int = 0) -> Any:
         return [_scrub(v, depth + 1) for v in list(value)[:50]]
     if value is None or isinstance(value, bool | int | float):
         return value
-    return str(value)[:500]
+    return clean_text(value, 500)
 
 
 def safe_details(details: Mapping[str, Any]) -> dict[str, Any]:
     kept = {k: _scrub(v) for k, v in details.items() if k in SAFE_DETAIL_KEYS}
     dropped = sorted(k for k in details if k not in SAFE_DETAIL_KEYS)
     if dropped:
-        kept["dropped"] = [k[:64] for k in dropped]
+        kept["dropped"] = [clean_text(k, 64) for k in dropped]
     return kept
 
 
 def _person(user: Any) -> tuple[uuid.UUID | None, str]:
     if user is None or not getattr(user, "is_authenticated", False):
         return None, ""
-    return getattr(user, "pk", None), (getattr(user, "email", "") or str(user))[:254]
+    return getattr(user, "pk", None), clean_text(getattr(user, "email", "") or str(user), 254)
 
 
 def _valid_ip(value: str) -> str | None:
@@ -179,16 +187,16 @@ def record(
     if isinstance(subject, User):
         subject_id, subject_label = subject.pk, subject.email
     else:
-        subject_id, subject_label = None, str(subject or "")[:254]
+        subject_id, subject_label = None, clean_text(subject, 254)
     ip = _valid_ip(client_ip(request)) if request is not None else None
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] if request is not None else ""
+    user_agent = clean_text(request.META.get("HTTP_USER_AGENT", ""), USER_AGENT_MAX) if request is not None else ""
     row = AuditEvent.objects.create(
-        event=event[:64],
+        event=clean_text(event, 64),
         outcome=outcome,
         actor_id=actor_id,
         actor=actor_label,
         organization_id=organization.pk if organization is not None else None,
-        organization=organization.name[:200] if organization is not None else "",
+        organization=clean_text(organization.name, 200) if organization is not None else "",
         subject_id=subject_id,
         subject=subject_label,
         ip_address=ip or None,

@@ -58,6 +58,9 @@ def lockout_seconds() -> int:
 
 
 def _credentials(scope: str, key: str) -> dict[str, str]:
+    from .audit import clean_text
+
+    key = clean_text(key, 200)
     return {"email": f"{scope}:{key}" if scope else key}
 
 
@@ -95,7 +98,9 @@ def clear(*, username: str = "", ip_address: str | None = None) -> int:
 
 def remember_lockout(username: str | None, ip_address: str | None, failures: int | None) -> Lockout | None:
     """Index a lockout for the admin (the counters stay in the cache)."""
-    username = (username or "")[:254]
+    from .audit import clean_text
+
+    username = clean_text(username, 254)
     until = timezone.now() + timedelta(seconds=lockout_seconds())
     email = username if "@" in username and ":" not in username.split("@")[0] else ""
     user = User.objects.filter(email=email).first() if email else None

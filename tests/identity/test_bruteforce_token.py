@@ -115,3 +115,11 @@ def test_device_code_grant_without_a_code_is_a_400_not_a_500(api_client):
         "/o/token/", {"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_nul_in_a_client_id_is_harmless(api_client):
+    for _ in range(LIMIT + 1):
+        response = Client(raise_request_exception=False).post(
+            "/o/token/", {"grant_type": "client_credentials", "client_id": "a\x00b", "client_secret": "x"}
+        )
+    assert response.status_code == 429
