@@ -6,8 +6,6 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 
-from django.db import connections
-from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from .services.outage import is_outage, outage_response
@@ -52,9 +50,7 @@ class ServiceUnavailableMiddleware:
         kind = is_outage(exception)
         if kind is None:
             return None
+        # No reconnect logic here: at the end of the request Django closes a connection that had errors and
+        # no longer answers (close_old_connections), and CONN_HEALTH_CHECKS re-checks it on the next one.
         log.warning("%s unavailable while serving %s: %s", kind, request.path, type(exception).__name__)
-        if kind == "database" and isinstance(exception, OperationalError | InterfaceError):
-            # Drop the broken connection now so the next request reconnects instead of reusing it.
-            for conn in connections.all(initialized_only=True):
-                conn.close_if_unusable_or_obsolete()
         return outage_response(request, kind)

@@ -33,6 +33,11 @@ def presented_client_id(request: HttpRequest) -> str:
     return value[:MAX_CLIENT_ID] if isinstance(value, str) else ""
 
 
+def _has_nul(request: HttpRequest, client_id: str) -> bool:
+    values = [client_id, *(v for _, vs in request.POST.lists() for v in vs)]
+    return any("\x00" in v for v in values)
+
+
 class ThrottledTokenMixin:
     """Put in front of any django-oauth-toolkit ``TokenView`` (sub)class."""
 
@@ -40,6 +45,9 @@ class ThrottledTokenMixin:
         client_id = presented_client_id(request)
         key = client_id or "-"
         throttle.check(request, throttle.CLIENT_SECRET, key)  # 429 via the lockout handler when locked
+        if _has_nul(request, client_id):
+            # PostgreSQL cannot even compare a string holding NUL; DOT would answer 500.
+            return JsonResponse({"error": "invalid_request", "error_description": "malformed parameter"}, status=400)
         if request.POST.get("grant_type") == DEVICE_GRANT and not request.POST.get("device_code"):
             # DOT indexes request.POST["device_code"] and would answer 500.
             return JsonResponse(
