@@ -13,8 +13,9 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django_otp.models import Device
 
-from .models import Membership, Organization, User
+from .models import Membership, OAuthClient, Organization, User
 from .models.users import normalize_email
 from .services import audit
 
@@ -139,3 +140,92 @@ def _user_post(sender: Any, instance: User, created: bool, **kwargs: Any) -> Non
         memberships = list(Membership.objects.filter(user=instance).select_related("organization"))
         for org in [m.organization for m in memberships] or [None]:
             audit.record(audit.MEMBER_CHANGED, organization=org, subject=instance, changes=changes, via="account")
+
+
+# -- API clients (application connections): every path, admin or service, is audited -------------------------
+
+CLIENT_FIELDS = ("client_secret", "enabled")
+
+
+@receiver(pre_save, sender=OAuthClient, dispatch_uid="jeto_audit_client_pre")
+def _client_pre(sender: Any, instance: OAuthClient, update_fields: Any = None, **kwargs: Any) -> None:
+    _stash_old(instance, CLIENT_FIELDS, update_fields)
+
+
+def _client_event(event: str, instance: OAuthClient, org: Organization | None, **extra: Any) -> None:
+    audit.record(
+        event,
+        organization=org,
+        subject=instance.client_id,
+        client_id=instance.client_id,
+        client_name=instance.name,
+        grant_type=instance.authorization_grant_type,
+        **extra,
+    )
+
+
+@receiver(post_save, sender=OAuthClient, dispatch_uid="jeto_audit_client_post")
+def _client_post(sender: Any, instance: OAuthClient, created: bool, **kwargs: Any) -> None:
+    org = instance.organization
+    if created:
+        _client_event(audit.API_CLIENT_CREATED, instance, org)
+        return
+    changes = _changes(instance, CLIENT_FIELDS)  # compares stored hashes only; no secret is ever recorded
+    if "client_secret" in changes:
+        _client_event(audit.API_CLIENT_ROTATED, instance, org)
+    if changes.get("enabled") == [True, False]:
+        _client_event(audit.API_CLIENT_REVOKED, instance, org, reason="disabled")
+
+
+@receiver(post_delete, sender=OAuthClient, dispatch_uid="jeto_audit_client_delete")
+def _client_deleted(sender: Any, instance: OAuthClient, **kwargs: Any) -> None:
+    org = Organization.objects.filter(pk=instance.organization_id).first() if instance.organization_id else None
+    _client_event(audit.API_CLIENT_REVOKED, instance, org, reason="deleted")
+
+
+# -- MFA devices (django-otp): enrolment, failed challenges (its throttling counter), reset ---------------------
+
+DEVICE_FIELDS = ("confirmed", "throttling_failure_count")
+
+
+def _is_device(instance: Any) -> bool:
+    return isinstance(instance, Device)
+
+
+@receiver(pre_save, dispatch_uid="jeto_audit_device_pre")
+def _device_pre(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if _is_device(instance):
+        fields = tuple(f for f in DEVICE_FIELDS if hasattr(instance, f))
+        _stash_old(instance, fields, update_fields)
+
+
+@receiver(post_save, dispatch_uid="jeto_audit_device_post")
+def _device_post(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    if not _is_device(instance):
+        return
+    user = instance.user
+    kind = type(instance).__name__.removesuffix("Device").lower() or "device"
+    changes = _changes(instance, tuple(f for f in DEVICE_FIELDS if hasattr(instance, f)))
+    org = audit.organization_for(user)
+    if (created and instance.confirmed) or changes.get("confirmed") == [False, True]:
+        audit.record(audit.MFA_ENROLLED, actor=user, subject=user, organization=org, device=kind)
+    failures = changes.get("throttling_failure_count")
+    if failures and failures[1] > failures[0]:
+        audit.record(
+            audit.MFA_CHALLENGE_FAILED,
+            actor=user,
+            subject=user,
+            organization=org,
+            outcome=audit.FAILURE,
+            device=kind,
+            failures=failures[1],
+        )
+
+
+@receiver(post_delete, dispatch_uid="jeto_audit_device_delete")
+def _device_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if _is_device(instance):
+        user = User.objects.filter(pk=instance.user_id).first()
+        kind = type(instance).__name__.removesuffix("Device").lower() or "device"
+        subject = user or str(instance.user_id)
+        audit.record(audit.MFA_RESET, subject=subject, organization=audit.organization_for(user), device=kind)
