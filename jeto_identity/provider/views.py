@@ -177,6 +177,21 @@ class TokenView(dot_views.TokenView):
             return super().post(request, *args, **kwargs)
 
 
+@method_decorator(csrf_exempt, name="dispatch")
+class UserInfoView(dot_views.UserInfoView):
+    """Userinfo by bearer header (or form body); never an access token in the query string (RFC 9700 4.3.2)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "access_token" in request.GET:
+            response = JsonResponse(
+                {"error": "invalid_request", "error_description": "Send the access token in the Authorization header."},
+                status=400,
+            )
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
+
 class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
     """OpenID Provider Metadata advertising exactly what this server accepts."""
 
