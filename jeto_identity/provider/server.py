@@ -9,8 +9,8 @@ used as bearer tokens. A pre-authorization check bounds parameter sizes and the 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl
 from typing import Any
+from urllib.parse import parse_qsl
 
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
@@ -39,6 +39,14 @@ PARAMETER_LIMITS = {
 # The whole authorization query; the login page accepts `next` URLs up to 2000 characters.
 MAX_AUTHORIZATION_QUERY = 1900
 SUPPORTED_RESPONSE_MODES = {"query"}
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# oauthlib raises ValueError (a 500) on a '%' that doesn't start a two-digit hex escape.
+BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def malformed_query(query_string: str) -> bool:
+    """True when oauthlib could not parse this query string."""
+    return bool(BAD_PERCENT_ESCAPE.search(query_string))
 
 
 def check_authorization_parameters(request: Any) -> dict[str, Any]:
@@ -55,7 +63,10 @@ def check_authorization_parameters(request: Any) -> dict[str, Any]:
             raise errors.InvalidRequestError(description=f"Duplicate {name} parameter.", request=request)
     if request.response_mode and request.response_mode not in SUPPORTED_RESPONSE_MODES:
         raise errors.InvalidRequestError(description="Only response_mode=query is supported.", request=request)
-    raw_names = {name for name, _value in parse_qsl(query, keep_blank_values=True)}
+    raw = parse_qsl(query, keep_blank_values=True)
+    if any(CONTROL_CHARS.search(name) or CONTROL_CHARS.search(value) for name, value in raw):
+        raise errors.InvalidRequestError(description="Parameters must not contain control characters.", request=request)
+    raw_names = {name for name, _value in raw}
     if raw_names & {"request", "request_uri"}:
         raise errors.CustomOAuth2Error(
             error="request_not_supported", description="Request objects are not supported.", request=request

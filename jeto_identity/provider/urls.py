@@ -5,9 +5,9 @@ under the stable ``o/`` prefix. Include it at the root: ``path("", include("jeto
 """
 
 from django.urls import path
+from oauth2_provider import views as dot_views
 
 from . import views
-from oauth2_provider import views as dot_views
 
 app_name = "oauth2_provider"
 
@@ -15,7 +15,7 @@ urlpatterns = [
     path(".well-known/openid-configuration", views.DiscoveryView.as_view(), name="oidc-connect-discovery-info"),
     path("o/authorize/", views.AuthorizationView.as_view(), name="authorize"),
     path("o/token/", views.TokenView.as_view(), name="token"),
-    path("o/revoke/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("o/revoke/", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("o/introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
     path("o/userinfo/", views.UserInfoView.as_view(), name="user-info"),
     path("o/jwks/", dot_views.JwksInfoView.as_view(), name="jwks-info"),

@@ -83,7 +83,9 @@ class JetoOAuth2Validator(OAuth2Validator):
             code_hash=code_hash(code["code"]),
             application=request.client,
             user=request.user,
-            auth_time=datetime.fromtimestamp(auth_time, tz=UTC) if auth_time else (request.user.last_login or timezone.now()),
+            auth_time=datetime.fromtimestamp(auth_time, tz=UTC)
+            if auth_time
+            else (request.user.last_login or timezone.now()),
             amr=list(auth.get("amr") or []),
         )
         return grant
@@ -135,9 +137,7 @@ class JetoOAuth2Validator(OAuth2Validator):
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
         if valid:
             family = request.refresh_token_instance.token_family
-            request.jeto_context = (
-                AuthenticationContext.objects.filter(token_family=family).first() if family else None
-            )
+            request.jeto_context = AuthenticationContext.objects.filter(token_family=family).first() if family else None
         return valid
 
     # --- claims ----------------------------------------------------------------------------------------------

@@ -20,16 +20,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import InvalidOIDCClientError, OAuthToolkitError
-from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
+from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
 from ..services.login import session_auth_info
 from . import prompt as prompt_rules
+from .server import malformed_query
 from .validators import AUTH_CREDENTIAL
 
 Application = get_application_model()
@@ -49,12 +50,28 @@ def _without(path: str, *names: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+class WellFormedQueryMixin:
+    """oauthlib raises ValueError on broken percent-escapes; answer 400 invalid_request instead of a 500."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if malformed_query(request.META.get("QUERY_STRING", "")):
+            return self.malformed_response(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def malformed_response(self, request: HttpRequest) -> HttpResponse:
+        return JsonResponse({"error": "invalid_request", "error_description": "Malformed query string."}, status=400)
+
+
 @method_decorator(never_cache, name="dispatch")
-class AuthorizationView(dot_views.AuthorizationView):
+class AuthorizationView(WellFormedQueryMixin, dot_views.AuthorizationView):
     """The authorization endpoint. Unknown clients and unregistered redirect URIs get an error page, never a
     redirect; everything else answers the client at its registered redirect URI, with ``iss``."""
 
     template_name = "jeto_identity/provider/authorize.html"
+
+    def malformed_response(self, request: HttpRequest) -> HttpResponse:
+        error = InvalidRequestFatalError(description="Malformed query string.")
+        return self.render_to_response({"error": error}, status=400)
 
     # --- redirects back to the client ------------------------------------------------------------------------
 
@@ -109,9 +126,7 @@ class AuthorizationView(dot_views.AuthorizationView):
         scopes, credentials = validated
         application = Application.objects.get(client_id=credentials["client_id"])
         prompt = prompt_rules.parse_prompt(request.GET.get("prompt"))
-        decision = prompt_rules.decide(
-            prompt, request.GET.get("max_age"), session_auth_info(request).get("auth_time")
-        )
+        decision = prompt_rules.decide(prompt, request.GET.get("max_age"), session_auth_info(request).get("auth_time"))
         if decision is prompt_rules.Decision.LOGIN_REQUIRED:
             return self._error_to_client(credentials, application, "login_required")
         if decision is prompt_rules.Decision.REAUTHENTICATE:
@@ -169,7 +184,7 @@ class AuthorizationView(dot_views.AuthorizationView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenView(dot_views.TokenView):
+class TokenView(WellFormedQueryMixin, dot_views.TokenView):
     """The token endpoint, one transaction per request (serialises concurrent redemptions of one code)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -178,7 +193,7 @@ class TokenView(dot_views.TokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class UserInfoView(dot_views.UserInfoView):
+class UserInfoView(WellFormedQueryMixin, dot_views.UserInfoView):
     """Userinfo by bearer header (or form body); never an access token in the query string (RFC 9700 4.3.2)."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -190,6 +205,11 @@ class UserInfoView(dot_views.UserInfoView):
             response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
             return response
         return super().dispatch(request, *args, **kwargs)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RevokeTokenView(WellFormedQueryMixin, dot_views.RevokeTokenView):
+    """RFC 7009; DOT scopes revocation to the authenticated client's own tokens."""
 
 
 class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
@@ -227,7 +247,7 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class IntrospectTokenView(OAuthLibMixin, View):
+class IntrospectTokenView(WellFormedQueryMixin, OAuthLibMixin, View):
     """RFC 7662 for authenticated confidential clients, and only about their own tokens.
 
     Anything else (unknown, expired, revoked, or another client's token) is ``{"active": false}``.
@@ -245,9 +265,7 @@ class IntrospectTokenView(OAuthLibMixin, View):
         return JsonResponse(self._introspect(token, client), headers={"Cache-Control": "no-store"})
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return JsonResponse(
-            {"error": "invalid_request", "error_description": "Use POST (RFC 7662)."}, status=405
-        )
+        return JsonResponse({"error": "invalid_request", "error_description": "Use POST (RFC 7662)."}, status=405)
 
     def _authenticated_client(self, request: HttpRequest) -> Any:
         core = self.get_oauthlib_core()

@@ -96,8 +96,11 @@ class UserAgent:
         token = self.http.cookies.get("csrftoken", "")
         headers = {"Referer": self._abs(url)}
         return self.http.post(
-            self._abs(url), data={"csrfmiddlewaretoken": token, **data}, headers=headers,
-            allow_redirects=False, timeout=10,
+            self._abs(url),
+            data={"csrfmiddlewaretoken": token, **data},
+            headers=headers,
+            allow_redirects=False,
+            timeout=10,
         )
 
     def follow(self, response: requests.Response, stop_prefix: str) -> requests.Response:

@@ -76,7 +76,9 @@ def rp(issuer, registration) -> RelyingParty:
     return RelyingParty(issuer, registration.client.client_id, registration.client_secret)
 
 
-def sign_in_and_consent(rp: RelyingParty, issuer: str, email: str, password: str, **auth_kwargs) -> tuple[str, UserAgent]:
+def sign_in_and_consent(
+    rp: RelyingParty, issuer: str, email: str, password: str, **auth_kwargs
+) -> tuple[str, UserAgent]:
     """Returns the RP callback URL the browser lands on."""
     agent = UserAgent(issuer)
     first = agent.get(rp.login_url(**auth_kwargs))
@@ -108,8 +110,15 @@ def test_discovery_advertises_exactly_what_is_supported(rp, issuer):
     assert {"sub", "email", "email_verified", "name", "auth_time", "amr", "organizations"} <= set(
         meta["claims_supported"]
     )
-    for endpoint in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "revocation_endpoint",
-                     "introspection_endpoint", "end_session_endpoint", "jwks_uri"):
+    for endpoint in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "end_session_endpoint",
+        "jwks_uri",
+    ):
         assert meta[endpoint].startswith(issuer + "/o/"), endpoint
     jwks = requests.get(meta["jwks_uri"], timeout=10).json()
     assert jwks["keys"] and all("d" not in key and "p" not in key and "q" not in key for key in jwks["keys"])
@@ -180,36 +189,49 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(signed_in, rp):
 def test_revocation_and_introspection_are_client_bound(signed_in, rp, issuer):
     _callback, token, _agent = signed_in
     introspect = rp.metadata["introspection_endpoint"]
-    mine = requests.post(introspect, data={"token": token["access_token"]},
-                         auth=(rp.client_id, rp.client_secret), timeout=10)
+    mine = requests.post(
+        introspect, data={"token": token["access_token"]}, auth=(rp.client_id, rp.client_secret), timeout=10
+    )
     assert mine.status_code == 200
     assert mine.json()["active"] is True and mine.json()["sub"] == token["userinfo"]["sub"]
     assert mine.json()["client_id"] == rp.client_id
 
     other = register_rp("Other RP")
-    theirs = requests.post(introspect, data={"token": token["access_token"]},
-                           auth=(other.client.client_id, other.client_secret), timeout=10)
+    theirs = requests.post(
+        introspect,
+        data={"token": token["access_token"]},
+        auth=(other.client.client_id, other.client_secret),
+        timeout=10,
+    )
     assert theirs.json() == {"active": False}
     anonymous = requests.post(introspect, data={"token": token["access_token"]}, timeout=10)
     assert anonymous.status_code == 401
-    wrong_secret = requests.post(introspect, data={"token": token["access_token"]},
-                                 auth=(rp.client_id, "not-the-secret"), timeout=10)
+    wrong_secret = requests.post(
+        introspect, data={"token": token["access_token"]}, auth=(rp.client_id, "not-the-secret"), timeout=10
+    )
     assert wrong_secret.status_code == 401
 
     revoke = rp.metadata["revocation_endpoint"]
     # Another client "revoking" our token: 200 per RFC 7009, but nothing happens.
-    foreign = requests.post(revoke, data={"token": token["access_token"]},
-                            auth=(other.client.client_id, other.client_secret), timeout=10)
+    foreign = requests.post(
+        revoke, data={"token": token["access_token"]}, auth=(other.client.client_id, other.client_secret), timeout=10
+    )
     assert foreign.status_code == 200
-    assert requests.post(introspect, data={"token": token["access_token"]},
-                         auth=(rp.client_id, rp.client_secret), timeout=10).json()["active"] is True
-    unauthenticated = requests.post(revoke, data={"token": token["access_token"], "client_id": rp.client_id},
-                                    timeout=10)
+    assert (
+        requests.post(
+            introspect, data={"token": token["access_token"]}, auth=(rp.client_id, rp.client_secret), timeout=10
+        ).json()["active"]
+        is True
+    )
+    unauthenticated = requests.post(
+        revoke, data={"token": token["access_token"], "client_id": rp.client_id}, timeout=10
+    )
     assert unauthenticated.status_code == 401
 
     rp.http(token).revoke_token(revoke, token=token["access_token"], token_type_hint="access_token")
-    assert requests.post(introspect, data={"token": token["access_token"]},
-                         auth=(rp.client_id, rp.client_secret), timeout=10).json() == {"active": False}
+    assert requests.post(
+        introspect, data={"token": token["access_token"]}, auth=(rp.client_id, rp.client_secret), timeout=10
+    ).json() == {"active": False}
     with pytest.raises(OAuthError):  # the bound refresh token went with it
         rp.http().refresh_token(rp.metadata["token_endpoint"], refresh_token=token["refresh_token"])
 
@@ -221,15 +243,22 @@ def test_rp_initiated_logout_ends_the_session_and_returns_to_the_registered_uri(
     assert response.status_code == 302
     assert response.headers["Location"] == f"{POST_LOGOUT_URI}?state=see-you"
     assert agent.get("/account/").status_code == 302  # signed out at the OP
-    assert requests.get(rp.metadata["userinfo_endpoint"], timeout=10,
-                        headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 401
+    assert (
+        requests.get(
+            rp.metadata["userinfo_endpoint"], timeout=10, headers={"Authorization": f"Bearer {token['access_token']}"}
+        ).status_code
+        == 401
+    )
 
 
 def test_logout_refuses_an_unregistered_post_logout_uri(signed_in, rp):
     _callback, token, agent = signed_in
     url = rp.metadata["end_session_endpoint"]
-    response = agent.http.get(url, params={"id_token_hint": token["id_token"],
-                                           "post_logout_redirect_uri": "https://evil.example/"},
-                              allow_redirects=False, timeout=10)
+    response = agent.http.get(
+        url,
+        params={"id_token_hint": token["id_token"], "post_logout_redirect_uri": "https://evil.example/"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert response.status_code == 400 and "Location" not in response.headers
     assert agent.get("/account/").status_code == 200  # still signed in
