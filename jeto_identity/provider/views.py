@@ -188,6 +188,9 @@ class TokenView(WellFormedQueryMixin, dot_views.TokenView):
     """The token endpoint, one transaction per request (serialises concurrent redemptions of one code)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
+            # DOT answers device grants before oauthlib sees them; we don't offer the device flow at all.
+            return JsonResponse({"error": "unsupported_grant_type"}, status=400, headers={"Cache-Control": "no-store"})
         with transaction.atomic():
             return super().post(request, *args, **kwargs)
 
