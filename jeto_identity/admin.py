@@ -357,3 +357,6 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if not request.user.is_superuser:
             raise Http404("No such page.")
         return super().user_change_password(request, id, form_url)
+
+
+from .provider import admin as provider_admin  # noqa: E402,F401  (relying parties)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, Tags.compatibility)
@@ -28,4 +28,36 @@ def check_installation(app_configs, **kwargs) -> list[Error]:
         errors.append(
             Error("django_otp's OTPMiddleware must come after AuthenticationMiddleware.", id="jeto_identity.E004")
         )
+    errors.extend(check_openid_provider())
     return errors
+
+
+def check_openid_provider() -> list[Error | Warning]:
+    """The OpenID Provider needs a signing key and one issuer that both DOT and Jeto agree on."""
+    from oauth2_provider.settings import oauth2_settings
+
+    from .conf import jeto_settings
+
+    problems: list[Error | Warning] = []
+    if not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
+        problems.append(
+            Error(
+                "No OIDC signing key: set OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'] (see docs/key-rotation.md).",
+                id="jeto_identity.E005",
+            )
+        )
+    issuer = jeto_settings.ISSUER
+    if issuer != (oauth2_settings.OIDC_ISS_ENDPOINT or ""):
+        problems.append(
+            Error(
+                "JETO_IDENTITY['ISSUER'] and OAUTH2_PROVIDER['OIDC_ISS_ENDPOINT'] differ; set both from one value.",
+                id="jeto_identity.E006",
+            )
+        )
+    if issuer and (issuer.endswith("/") or not issuer.startswith(("https://", "http://localhost", "http://127."))):
+        problems.append(
+            Warning(
+                "The OIDC issuer should be an https:// URL without a trailing slash.", id="jeto_identity.W001"
+            )
+        )
+    return problems

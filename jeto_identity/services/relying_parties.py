@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,33 @@ class Registration:
     client_secret: str  # plaintext, shown once; empty for public clients
 
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def check_redirect_uri(uri: str) -> None:
+    """An absolute https URI (http only on loopback, for development), no fragment, userinfo or wildcard."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError(f"{uri!r}: must be an absolute https:// URI.")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValidationError(f"{uri!r}: http:// is only allowed for localhost/127.0.0.1; use https://.")
+    if "#" in uri or "@" in parts.netloc or "*" in uri:
+        raise ValidationError(f"{uri!r}: no fragment, user info or wildcard allowed.")
+    if len(uri) > 512:
+        raise ValidationError(f"{uri!r}: longer than 512 characters.")
+
+
+def check_redirect_uris(value: str, field: str) -> None:
+    errors = []
+    for uri in value.split():
+        try:
+            check_redirect_uri(uri)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError({field: errors})
+
+
 def normalise_uris(value: str | list[str]) -> str:
     """Space-separated, de-duplicated, in the order given."""
     items = value.split() if isinstance(value, str) else [u for v in value for u in v.split()]
@@ -33,7 +61,8 @@ def prepare(client: OAuthClient) -> str:
     """
     client.authorization_grant_type = OAuthClient.GRANT_AUTHORIZATION_CODE
     client.algorithm = OAuthClient.RS256_ALGORITHM
-    client.hash_client_secret = True
+    # Public clients have no secret; an empty value must stay empty rather than become a hash of "".
+    client.hash_client_secret = client.client_type == CONFIDENTIAL
     client.organization = None
     client.redirect_uris = normalise_uris(client.redirect_uris or "")
     client.post_logout_redirect_uris = normalise_uris(client.post_logout_redirect_uris or "")
@@ -66,9 +95,11 @@ def register(
     if client_id:
         client.client_id = client_id
     secret = prepare(client)
-    client.full_clean(exclude=["client_secret"])
     if not client.redirect_uris:
         raise ValidationError({"redirect_uris": "At least one redirect URI is required."})
+    check_redirect_uris(client.redirect_uris, "redirect_uris")
+    check_redirect_uris(client.post_logout_redirect_uris, "post_logout_redirect_uris")
+    client.full_clean(exclude=["client_secret"])
     with transaction.atomic():
         client.save()
     return Registration(client=client, client_secret=secret)
