@@ -46,7 +46,7 @@ class JetoOAuth2Validator(OAuth2Validator):
     # --- clients ---------------------------------------------------------------------------------------------
 
     def _load_application(self, client_id: str, request: Any):
-        if not isinstance(client_id, str) or not client_id or len(client_id) > 255:
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 255 or "\x00" in client_id:
             return None
         client = super()._load_application(client_id, request)
         if client is not None and not client.enabled:

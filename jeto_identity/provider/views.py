@@ -50,11 +50,18 @@ def _without(path: str, *names: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def _has_nul(data: Any) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
+
+
 class WellFormedQueryMixin:
-    """oauthlib raises ValueError on broken percent-escapes; answer 400 invalid_request instead of a 500."""
+    """Broken percent-escapes (oauthlib raises ValueError) and NUL bytes (PostgreSQL refuses them in text) get a
+    400 invalid_request instead of a 500."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if malformed_query(request.META.get("QUERY_STRING", "")):
+        if malformed_query(request.META.get("QUERY_STRING", "")) or _has_nul(request.GET):
+            return self.malformed_response(request)
+        if request.method == "POST" and _has_nul(request.POST):
             return self.malformed_response(request)
         return super().dispatch(request, *args, **kwargs)
 
@@ -316,10 +323,13 @@ class IntrospectTokenView(WellFormedQueryMixin, OAuthLibMixin, View):
         return data
 
 
-class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
+class RPInitiatedLogoutView(WellFormedQueryMixin, dot_views.RPInitiatedLogoutView):
     """End-session endpoint: an unknown client_id is an error page, not a 500."""
 
     template_name = "jeto_identity/provider/logout_confirm.html"
+
+    def malformed_response(self, request: HttpRequest) -> HttpResponse:
+        return self.error_response(InvalidOIDCClientError("Malformed request."))
 
     def get_request_application(self, id_token, client_id):
         if client_id:

@@ -214,7 +214,7 @@ def test_oversized_or_malformed_parameters_get_an_oauth_error_not_a_500(member_c
         ("&state=%", 400),
         ("&client_id=%00", 400),
         ("&redirect_uri=https%3A%2F%2Frp.example.test%2Fcallback%00", 400),
-        ("&nonce=%00", "invalid_request"),
+        ("&nonce=%00", 400),
         ("&state=a%0Db", "invalid_request"),
         ("&prompt=none%20login", "invalid_request"),
     ],

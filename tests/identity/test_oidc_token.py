@@ -266,3 +266,27 @@ def test_tokens_are_stored_hashed(member_client, registration, issue_code):
     context = AuthenticationContext.objects.get()
     assert context.redeemed_at is not None and context.token_family is not None
     assert code not in context.code_hash
+
+
+@pytest.mark.parametrize("endpoint", ["/o/revoke/", "/o/introspect/", "/o/token/", "/o/userinfo/"])
+def test_nul_bytes_are_400_everywhere(client, registration, endpoint):
+    auth = basic(registration.client.client_id, registration.client_secret)
+    response = client.post(endpoint, {"token": "a\x00b", "grant_type": "refresh_token"}, HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"id_token_hint": "garbage"},
+        {"id_token_hint": "a.b.c"},
+        {"id_token_hint": "eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0."},  # alg none, unknown audience
+        {"client_id": "no-such-client", "post_logout_redirect_uri": "https://rp.example.test/signed-out"},
+        {"client_id": "x\x00"},
+        {"post_logout_redirect_uri": "https://rp.example.test/signed-out"},  # no client to check it against
+    ],
+)
+def test_logout_with_bad_parameters_is_an_error_page_never_a_redirect(member_client, registration, params):
+    response = member_client.get("/o/logout/", params)
+    assert response.status_code == 400
+    assert "Location" not in response
