@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
@@ -58,6 +60,14 @@ def check_openid_provider() -> list[Error | Warning]:
         problems.append(
             Warning(
                 "The OIDC issuer should be an https:// URL without a trailing slash.", id="jeto_identity.W001"
+            )
+        )
+    if issuer and urlsplit(issuer).path not in ("", "/"):
+        problems.append(
+            Error(
+                "The OIDC issuer must be the site's root URL (no path): discovery is served at "
+                "/.well-known/openid-configuration.",
+                id="jeto_identity.E007",
             )
         )
     return problems

@@ -8,7 +8,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from jwcrypto import jwk, jws
 from oauth2_provider.models import AbstractApplication, get_grant_model, get_refresh_token_model
@@ -184,6 +183,19 @@ class JetoOAuth2Validator(OAuth2Validator):
         return super()._get_client_by_audience(audience)
 
 
-def atomic_token_request(func):
-    """Token requests run in one transaction so a code's grant row lock serialises concurrent redemptions."""
-    return transaction.atomic(func)
+def id_token_hint_subject(hint: str, issuer: str) -> str | None:
+    """The ``sub`` of an ID token we issued (expired ones included, as OIDC Core allows for hints), else None."""
+    from jwcrypto import jwt
+    from jwcrypto.common import JWException
+
+    validator = JetoOAuth2Validator()
+    key = validator._get_key_for_token(hint)
+    if key is None:
+        return None
+    try:
+        claims = json.loads(jwt.JWT(key=key, jwt=hint, check_claims={}).claims)
+    except (JWException, ValueError, TypeError):
+        return None
+    if not isinstance(claims, dict) or claims.get("iss") != issuer or not isinstance(claims.get("sub"), str):
+        return None
+    return claims["sub"]

@@ -31,7 +31,7 @@ from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 from ..services.login import session_auth_info
 from . import prompt as prompt_rules
 from .server import malformed_query
-from .validators import AUTH_CREDENTIAL
+from .validators import AUTH_CREDENTIAL, id_token_hint_subject
 
 Application = get_application_model()
 
@@ -134,6 +134,16 @@ class AuthorizationView(WellFormedQueryMixin, dot_views.AuthorizationView):
         application = Application.objects.get(client_id=credentials["client_id"])
         prompt = prompt_rules.parse_prompt(request.GET.get("prompt"))
         decision = prompt_rules.decide(prompt, request.GET.get("max_age"), session_auth_info(request).get("auth_time"))
+        hint = request.GET.get("id_token_hint")
+        if hint:
+            issuer = oauth2_settings.oidc_issuer(request)
+            subject = id_token_hint_subject(hint, issuer)
+            if subject is None:
+                return self._error_to_client(credentials, application, "invalid_request")
+            if subject != str(request.user.pk):  # another user than the one signed in here
+                if "none" in prompt:
+                    return self._error_to_client(credentials, application, "login_required")
+                decision = prompt_rules.Decision.REAUTHENTICATE
         if decision is prompt_rules.Decision.LOGIN_REQUIRED:
             return self._error_to_client(credentials, application, "login_required")
         if decision is prompt_rules.Decision.REAUTHENTICATE:

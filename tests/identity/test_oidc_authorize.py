@@ -356,3 +356,40 @@ def test_consent_post_requires_csrf(client, acme_member, password, third_party):
     page = strict.get(authorize_url(_params(third_party)))
     form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
     assert strict.post("/o/authorize/", {**form, "allow": "on"}).status_code == 403
+
+
+# --- id_token_hint ----------------------------------------------------------------------------------------------
+
+
+def test_id_token_hint_for_the_signed_in_user_passes_and_for_another_user_does_not(
+    client, trusted, acme_member, globex_member, password
+):
+    from jeto_identity.services import relying_parties
+
+    secret = relying_parties.rotate_secret(trusted)
+    sign_in(client, "gus@globex.test", password)
+    verifier, challenge = pkce_pair()
+    code = query(client.get(authorize_url(authorize_params(trusted.client_id, challenge)))["Location"])["code"]
+    gus_token = client.post(
+        "/o/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+            "client_id": trusted.client_id,
+            "client_secret": secret,
+        },
+    ).json()["id_token"]
+
+    same = client.get(authorize_url(_params(trusted, prompt="none", id_token_hint=gus_token)))
+    assert "code" in query(same["Location"])
+
+    client.logout()
+    sign_in(client, "max@acme.test", password)
+    other = client.get(authorize_url(_params(trusted, prompt="none", id_token_hint=gus_token)))
+    assert_client_error(other, "login_required")
+    interactive = client.get(authorize_url(_params(trusted, id_token_hint=gus_token)))
+    assert interactive["Location"].startswith("/login/?") and query(interactive["Location"])["prompt"] == "login"
+    forged = client.get(authorize_url(_params(trusted, id_token_hint=gus_token[:-10] + "A" * 10)))
+    assert_client_error(forged, "invalid_request")

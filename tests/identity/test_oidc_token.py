@@ -290,3 +290,30 @@ def test_logout_with_bad_parameters_is_an_error_page_never_a_redirect(member_cli
     response = member_client.get("/o/logout/", params)
     assert response.status_code == 400
     assert "Location" not in response
+
+
+def test_stale_authentication_contexts_are_cleared_but_live_families_kept(member_client, registration, issue_code):
+    from django.core.management import call_command
+
+    live_code, verifier = issue_code()
+    exchange(member_client, registration, live_code, verifier)
+    issue_code()  # never redeemed
+    AuthenticationContext.objects.update(created_at=timezone.now() - timedelta(days=2))
+    call_command("clearoidccontexts")
+    remaining = AuthenticationContext.objects.get()
+    assert remaining.redeemed_at is not None
+    RefreshToken.revoke_family(remaining.token_family)
+    call_command("clearoidccontexts")
+    assert not AuthenticationContext.objects.exists()
+
+
+def test_introspecting_a_refresh_token(member_client, registration, issue_code):
+    code, verifier = issue_code()
+    tokens = exchange(member_client, registration, code, verifier).json()
+    auth = basic(registration.client.client_id, registration.client_secret)
+    data = member_client.post("/o/introspect/", {"token": tokens["refresh_token"]}, HTTP_AUTHORIZATION=auth).json()
+    assert data["active"] is True and data["token_type"] == "refresh_token"
+    assert (
+        member_client.get("/o/introspect/", {"token": tokens["refresh_token"]}, HTTP_AUTHORIZATION=auth).status_code
+        == 405
+    )
