@@ -41,6 +41,8 @@ def check_openid_provider() -> list[Error | Warning]:
     from .conf import jeto_settings
 
     problems: list[Error | Warning] = []
+    if not oauth2_settings.OIDC_ENABLED:
+        return problems  # a host project that doesn't act as an OpenID Provider
     if not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
         problems.append(
             Error(
