@@ -195,6 +195,10 @@ class AuthorizationView(WellFormedQueryMixin, dot_views.AuthorizationView):
             return self.render_to_response({"error": InvalidOIDCClientError()}, status=400)
         return super().form_valid(form)
 
+    def form_invalid(self, form):
+        error = InvalidRequestFatalError(description="The consent form was incomplete or tampered with.")
+        return self.render_to_response({"error": error}, status=400)
+
     def create_authorization_response(self, request, scopes, credentials, allow):
         credentials = {**credentials, AUTH_CREDENTIAL: session_auth_info(request)}
         return super().create_authorization_response(request, scopes, credentials, allow)

@@ -348,6 +348,25 @@ def test_consent_post_with_a_tampered_client_is_refused(member_client, third_par
     assert response.status_code == 400 and "Location" not in response
 
 
+def test_incomplete_consent_post_is_an_error_page(member_client, third_party):
+    assert_error_page(member_client.post("/o/authorize/", {"allow": "on"}))
+
+
+@pytest.mark.parametrize("claims", ["{", '{"id_token": ', "[1,2]"])
+def test_malformed_claims_parameter_is_4xx(member_client, third_party, claims):
+    response = member_client.get(authorize_url(_params(third_party, claims=claims)))
+    assert response.status_code in (200, 302, 400)  # ignored, or refused; never a 500
+    if response.status_code == 302:
+        assert response["Location"].startswith(REDIRECT_URI)
+
+
+def test_consent_post_with_oversized_fields_is_refused(member_client, third_party):
+    page = member_client.get(authorize_url(_params(third_party)))
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    response = member_client.post("/o/authorize/", {**form, "nonce": "n" * 5000, "allow": "on"})
+    assert_client_error(response, "invalid_request")
+
+
 def test_consent_post_requires_csrf(client, acme_member, password, third_party):
     from django.test import Client
 
