@@ -94,7 +94,7 @@ class JetoOAuth2Validator(OAuth2Validator):
         if grant is None:
             self._revoke_if_replayed(code, client)
             return False
-        if grant.is_expired():
+        if grant.is_expired() or not grant.user.is_active:
             return False
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         if valid:
@@ -134,9 +134,18 @@ class JetoOAuth2Validator(OAuth2Validator):
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if valid and not request.user.is_active:
+            return False  # a deactivated account can't keep a relying-party session alive
         if valid:
             family = request.refresh_token_instance.token_family
             request.jeto_context = AuthenticationContext.objects.filter(token_family=family).first() if family else None
+        return valid
+
+    def validate_bearer_token(self, token, scopes, request) -> bool:
+        valid = super().validate_bearer_token(token, scopes, request)
+        if valid and request.user is not None and not request.user.is_active:
+            request.oauth2_error = {"error": "invalid_token", "error_description": "The account is deactivated."}
+            return False
         return valid
 
     # --- claims ----------------------------------------------------------------------------------------------

@@ -317,3 +317,19 @@ def test_introspecting_a_refresh_token(member_client, registration, issue_code):
         member_client.get("/o/introspect/", {"token": tokens["refresh_token"]}, HTTP_AUTHORIZATION=auth).status_code
         == 405
     )
+
+
+def test_a_deactivated_user_loses_codes_tokens_and_refresh(member_client, registration, issue_code, acme_member):
+    code, verifier = issue_code()
+    tokens = exchange(member_client, registration, code, verifier).json()
+    pending_code, pending_verifier = issue_code()
+    acme_member.is_active = False
+    acme_member.save()
+    bearer = f"Bearer {tokens['access_token']}"
+    assert member_client.get("/o/userinfo/", HTTP_AUTHORIZATION=bearer).status_code == 401
+    auth = basic(registration.client.client_id, registration.client_secret)
+    refresh = member_client.post(
+        "/o/token/", {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, HTTP_AUTHORIZATION=auth
+    )
+    assert refresh.json()["error"] == "invalid_grant"
+    assert exchange(member_client, registration, pending_code, pending_verifier).json()["error"] == "invalid_grant"
