@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -29,6 +28,7 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
 from ..services.login import session_auth_info
+from . import consent
 from . import prompt as prompt_rules
 from .server import malformed_query
 from .validators import AUTH_CREDENTIAL, id_token_hint_subject
@@ -153,7 +153,7 @@ class AuthorizationView(WellFormedQueryMixin, dot_views.AuthorizationView):
             credentials["ui_locales"] = " ".join(credentials["ui_locales"])
         credentials.pop("resource", None)
 
-        if "consent" not in prompt and (application.skip_authorization or self._consented(application, scopes)):
+        if not consent.required(request.user, application, scopes, prompt):
             try:
                 uri, _headers, _body, _status = self.create_authorization_response(
                     request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
@@ -181,13 +181,6 @@ class AuthorizationView(WellFormedQueryMixin, dot_views.AuthorizationView):
         self.oauth2_data = kwargs
         kwargs["form"] = self.get_form(self.get_form_class())
         return self.render_to_response(self.get_context_data(**kwargs))
-
-    def _consented(self, application: Any, scopes: list[str]) -> bool:
-        """Consent is remembered while the client holds a live access token covering the same scopes."""
-        tokens = get_access_token_model().objects.filter(
-            user=self.request.user, application=application, expires__gt=timezone.now()
-        )
-        return any(token.allow_scopes(scopes) for token in tokens)
 
     def form_valid(self, form):
         client_id = form.cleaned_data["client_id"]

@@ -412,3 +412,29 @@ def test_id_token_hint_for_the_signed_in_user_passes_and_for_another_user_does_n
     assert interactive["Location"].startswith("/login/?") and query(interactive["Location"])["prompt"] == "login"
     forged = client.get(authorize_url(_params(trusted, id_token_hint=gus_token[:-10] + "A" * 10)))
     assert_client_error(forged, "invalid_request")
+
+
+def test_consent_is_remembered_while_the_client_holds_a_live_token(member_client, db):
+    from tests.identity.oidc_support import register_rp as make
+
+    registration = make("Remembered RP")
+    rp = registration.client
+    verifier, challenge = pkce_pair()
+    page = member_client.get(authorize_url(authorize_params(rp.client_id, challenge, scope="openid email")))
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    code = query(member_client.post("/o/authorize/", {**form, "allow": "on"})["Location"])["code"]
+    member_client.post(
+        "/o/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+            "client_id": rp.client_id,
+            "client_secret": registration.client_secret,
+        },
+    )
+    again = member_client.get(authorize_url(_params(rp, scope="openid email", prompt="none")))
+    assert "code" in query(again["Location"])
+    more = member_client.get(authorize_url(_params(rp, scope="openid email organizations")))
+    assert more.status_code == 200  # a new scope needs consent again

@@ -154,3 +154,16 @@ def test_seed_demo_registers_the_demo_relying_party_idempotently(db):
     assert "/.well-known/openid-configuration" in second.getvalue() and "jeto-demo-app" in second.getvalue()
     secret_line = next(line for line in second.getvalue().splitlines() if "client secret" in line)
     assert check_password(secret_line.split()[2], rp.client_secret)
+
+
+def test_admin_pages_render_for_a_superuser(client, superuser):
+    registration = register_rp()
+    public = register_rp("Public SPA", public=True)
+    client.force_login(superuser)
+    assert client.get("/admin/jeto_identity/relyingparty/").status_code == 200
+    assert client.get(ADD_URL).status_code == 200
+    change = client.get(f"/admin/jeto_identity/relyingparty/{registration.client.pk}/change/")
+    assert change.status_code == 200 and b"Issue a new secret" in change.content
+    public_change = client.get(f"/admin/jeto_identity/relyingparty/{public.client.pk}/change/")
+    assert b"Issue a new secret" not in public_change.content
+    assert client.post(f"/admin/jeto_identity/relyingparty/{public.client.pk}/rotate-secret/").status_code == 404
