@@ -317,9 +317,9 @@ class ReauthView(View):
         user = None
         if form.is_valid():
             user = authenticate(request, email=request.user.email, password=form.cleaned_data["password"])
-        if user is None or user.pk != request.user.pk:
-            form = ReauthForm()
-            form.add_error("password", "That password isn't right.")
+            if user is None or user.pk != request.user.pk:
+                form.add_error("password", "That password isn't right.")
+        if not form.is_valid():
             return render(request, self.template_name, {"form": form, "next": self._next(request)}, status=400)
         mfa_login.mark_reauthenticated(request)
         return HttpResponseRedirect(self._next(request))
