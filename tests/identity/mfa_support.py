@@ -10,7 +10,6 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 
 from jeto_identity.services import mfa
-
 from tests.conftest import sign_in
 
 

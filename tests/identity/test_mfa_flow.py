@@ -67,8 +67,8 @@ def test_password_alone_leaves_the_session_anonymous_everywhere(client, acme_mem
 
 def test_password_alone_never_reaches_the_authorization_endpoint(client, acme_member, password):
     """DOT's authorization view (mounted at /o/ by the provider) sees an anonymous user and sends it to login."""
-    from django.urls import include, path
     from django.test import override_settings
+    from django.urls import include, path
 
     import config.urls
 

@@ -122,7 +122,8 @@ def test_unconfirmed_device_is_not_a_second_factor(acme_member):
     device = mfa.start_enrolment(acme_member)
     assert not mfa.has_mfa(acme_member)
     assert not mfa.verify_second_factor(acme_member, code_for(device)).ok
-    result, codes = mfa.confirm_enrolment(acme_member, device.pk, "123456" if code_for(device) != "123456" else "654321")
+    wrong = "123456" if code_for(device) != "123456" else "654321"
+    result, codes = mfa.confirm_enrolment(acme_member, device.pk, wrong)
     assert not result.ok and codes == [] and not mfa.has_mfa(acme_member)
 
 
