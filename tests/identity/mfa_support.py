@@ -57,3 +57,25 @@ def force_verified_login(client, user, device) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+def decode_qr_luminance(pixels: bytes, width: int, height: int) -> str:
+    """Decode a grayscale (1 byte per pixel) image with zxing-cpp, the way a phone's scanner would."""
+    import zxingcpp
+
+    image = memoryview(pixels).cast("B", (height, width))
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert len(found) == 1, "expected exactly one QR code"
+    return found[0].text
+
+
+def rasterize_qr_svg(svg: str, scale: int = 4) -> tuple[bytes, int, int]:
+    """Draw qrcode's SvgPathImage (one ``Mx,y...z`` square per dark module) as black-on-white pixels."""
+    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
+    dark = {(int(x), int(y)) for x, y in re.findall(r"M(\d+),(\d+)H", svg)}
+    width = size * scale
+    rows = bytearray()
+    for py in range(width):
+        for px in range(width):
+            rows.append(0 if (px // scale, py // scale) in dark else 255)
+    return bytes(rows), width, width

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jeto_identity.services import mfa
 
-from .mfa_support import code_for, enrol
+from .mfa_support import code_for, decode_qr_luminance, enrol, rasterize_qr_svg
 
 RFC_SEED = b"12345678901234567890"
 # RFC 6238 Appendix B, SHA1 column: (Unix time, 8-digit TOTP).
@@ -168,3 +168,9 @@ def test_qr_code_is_inline_svg_encoding_the_uri(acme_member):
     svg = mfa.qr_svg(mfa.otpauth_uri(device, acme_member))
     assert svg.startswith("<svg") and "<?xml" not in svg and "http" not in svg.replace("http://www.w3.org", "")
     assert "<path" in svg
+
+
+def test_qr_code_scans_to_the_otpauth_uri(acme_member):
+    device = mfa.start_enrolment(acme_member)
+    uri = mfa.otpauth_uri(device, acme_member)
+    assert decode_qr_luminance(*rasterize_qr_svg(mfa.qr_svg(uri))) == uri
