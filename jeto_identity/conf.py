@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_REQUIRES_MFA": False,
     # Wrong codes at one sign-in's challenge before the pending sign-in is abandoned (password asked again).
     "MFA_MAX_CHALLENGE_FAILURES": 5,
+    # How long (seconds) a password-verified sign-in waits for its second factor before it must start again.
+    "MFA_PENDING_SECONDS": 600,
     # How recent a password must be (seconds) to remove an authenticator or regenerate recovery codes.
     "MFA_REAUTH_SECONDS": 300,
     # How long freshly issued recovery codes stay viewable/downloadable (seconds) before they are gone for good.

@@ -24,6 +24,7 @@ FAILURES_KEY = "jeto_mfa_failures"
 ENROL_DEVICE_KEY = "jeto_mfa_enrol_device"
 NEW_CODES_KEY = "jeto_mfa_new_codes"
 REAUTH_KEY = "jeto_reauth_at"
+STAGE_STARTED_KEY = "jeto_mfa_stage_started"
 SECOND_FACTOR_AMR = ("otp", "mfa")
 
 
@@ -32,10 +33,13 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
     if "otp" in pending.amr:
         return None
     if mfa.has_mfa(user):
-        return reverse("jeto_identity:mfa_challenge")
-    if mfa.mfa_required(user):
-        return reverse("jeto_identity:mfa_login_setup")
-    return None
+        url = reverse("jeto_identity:mfa_challenge")
+    elif mfa.mfa_required(user):
+        url = reverse("jeto_identity:mfa_login_setup")
+    else:
+        return None
+    request.session[STAGE_STARTED_KEY] = {"user_id": str(user.pk), "at": int(time.time())}
+    return url
 
 
 def pending_for_second_factor(request: HttpRequest) -> tuple[login_service.PendingLogin, User] | None:
@@ -43,8 +47,16 @@ def pending_for_second_factor(request: HttpRequest) -> tuple[login_service.Pendi
     pending = login_service.PendingLogin.load(request)
     if pending is None or not pending.amr or "otp" in pending.amr:
         return None
-    user = pending.user()
+    started = request.session.get(STAGE_STARTED_KEY)
+    fresh = (
+        isinstance(started, dict)
+        and started.get("user_id") == pending.user_id
+        and 0 <= time.time() - started.get("at", 0) <= int(jeto_settings.MFA_PENDING_SECONDS)
+    )
+    user = pending.user() if fresh else None
     if user is None:
+        login_service.abandon(request)  # too old, or never sent here by the pipeline: start again
+        request.session.pop(STAGE_STARTED_KEY, None)
         return None
     return pending, user
 
@@ -52,6 +64,7 @@ def pending_for_second_factor(request: HttpRequest) -> tuple[login_service.Pendi
 def finish_second_factor(request: HttpRequest, pending: login_service.PendingLogin, device) -> str | None:
     """Record the second factor and let the pipeline finish. Returns a further stage's URL, or None when signed in."""
     clear_failures(request)
+    request.session.pop(STAGE_STARTED_KEY, None)
     for method in SECOND_FACTOR_AMR:
         login_service.add_factor(request, pending, method)
     url = login_service.advance(request, pending)

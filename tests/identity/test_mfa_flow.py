@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from jeto_identity.services import login as login_service
-from jeto_identity.services import mfa
+from jeto_identity.services import mfa, mfa_login
 
 from ..conftest import sign_in
 from .mfa_support import code_for, code_for_key, enrol, force_verified_login, secret_from_page, sign_in_fully
@@ -211,3 +211,25 @@ def test_account_setup_for_an_enrolled_user_does_not_issue_a_new_secret(client, 
     force_verified_login(client, acme_member, device)
     assert client.get("/account/mfa/setup/").url == "/account/"
     assert client.post("/account/mfa/setup/", {"code": code_for(device)}).url == "/account/"
+
+
+def test_second_factor_must_follow_the_password_within_the_time_limit(client, acme_member, password):
+    device, _ = enrol(acme_member)
+    sign_in(client, acme_member.email, password)
+    session = client.session
+    session[mfa_login.STAGE_STARTED_KEY]["at"] -= 601
+    session.save()
+    assert client.post("/login/mfa/", {"code": code_for(device)}).url == "/login/"
+    assert SESSION_KEY not in client.session and login_service.PENDING_KEY not in client.session
+
+
+def test_system_checks_require_the_policy_middleware(settings):
+    from jeto_identity.checks import check_installation
+
+    ids = lambda: {e.id for e in check_installation(None)}  # noqa: E731
+    assert not ids() & {"jeto_identity.E005", "jeto_identity.E006"}
+    mw = "jeto_identity.mfa_middleware.MFAPolicyMiddleware"
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != mw]
+    assert "jeto_identity.E005" in ids()
+    settings.MIDDLEWARE = [mw, *settings.MIDDLEWARE]
+    assert "jeto_identity.E006" in ids()

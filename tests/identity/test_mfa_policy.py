@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import override_settings
@@ -9,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jeto_identity.models import Membership, Role
 from jeto_identity.services import login as login_service
-from jeto_identity.services import mfa
+from jeto_identity.services import mfa, mfa_login
 
 from ..conftest import sign_in
 from .mfa_support import code_for, code_for_key, enrol, force_verified_login, secret_from_page
@@ -71,6 +73,7 @@ def test_password_alone_cannot_add_a_device_where_none_is_required(client, acme_
     # Pretend the stage sent us to setup: the view itself refuses (pipeline decides; no device created).
     session = client.session
     session[login_service.PENDING_KEY] = {"email": acme_member.email, "user_id": str(acme_member.pk), "amr": ["pwd"]}
+    session[mfa_login.STAGE_STARTED_KEY] = {"user_id": str(acme_member.pk), "at": int(time.time())}
     session.save()
     reply = client.get("/login/mfa/setup/")
     assert reply.status_code == 302 and not mfa.has_mfa(acme_member)
