@@ -129,6 +129,8 @@ JETO_IDENTITY = {
     "SITE_NAME": env.str("JETO_SITE_NAME", default="Jeto"),
     # On unless DEBUG: staff must pass a second factor (enrolling if needed) before Django admin answers.
     "ADMIN_REQUIRES_MFA": env.bool("JETO_ADMIN_REQUIRES_MFA", default=not DEBUG),
+    # Comma-separated; the first encrypts TOTP secrets at rest, all decrypt (rotation). Empty: from SECRET_KEY.
+    "TOTP_ENCRYPTION_KEYS": env.list("JETO_TOTP_ENCRYPTION_KEYS", default=[]),
 }
 
 # django-otp: never let accepted codes widen the window (at most one 30 s step either side of our clock);

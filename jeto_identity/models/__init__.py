@@ -1,5 +1,14 @@
 from .clients import OAuthClient
+from .mfa import EncryptedTOTPDevice
 from .organizations import Membership, Organization, OrganizationDomain, Role
 from .users import User
 
-__all__ = ["Membership", "OAuthClient", "Organization", "OrganizationDomain", "Role", "User"]
+__all__ = [
+    "EncryptedTOTPDevice",
+    "Membership",
+    "OAuthClient",
+    "Organization",
+    "OrganizationDomain",
+    "Role",
+    "User",
+]

@@ -22,10 +22,12 @@ import qrcode.image.svg
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from ..conf import jeto_settings
+from ..models import EncryptedTOTPDevice as TOTPDevice  # django-otp's TOTPDevice, secret encrypted at rest
 from ..models import Membership, User
+from . import totp_keys
 
 logger = logging.getLogger("jeto_identity.mfa")
 
@@ -93,8 +95,16 @@ def start_enrolment(user: User, device_id: int | None = None) -> TOTPDevice:
             return existing
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        secret = bytes.fromhex(random_hex(20))  # 160 bits, RFC 4226's recommended length
         return TOTPDevice.objects.create(
-            user=user, name=TOTP_DEVICE_NAME, confirmed=False, step=30, digits=6, tolerance=MAX_TOLERANCE, drift=0
+            user=user,
+            key=totp_keys.encrypt(secret, user.pk),
+            name=TOTP_DEVICE_NAME,
+            confirmed=False,
+            step=30,
+            digits=6,
+            tolerance=MAX_TOLERANCE,
+            drift=0,
         )
 
 
@@ -154,7 +164,12 @@ def _verify_totp(device: TOTPDevice, token: str) -> VerifyResult:
     # The window is +/- MAX_TOLERANCE steps around our own clock: stored drift never widens it.
     device.drift = 0
     device.tolerance = min(device.tolerance, MAX_TOLERANCE)
-    if device.verify_token(token):
+    try:
+        verified = device.verify_token(token)
+    except totp_keys.KeyDecryptionError:
+        logger.error("mfa.undecryptable_secret device=%s: check TOTP_ENCRYPTION_KEYS", device.pk)
+        return VerifyResult(ok=False)
+    if verified:
         return VerifyResult(ok=True, method="totp", device=device)
     return VerifyResult(ok=False)
 
