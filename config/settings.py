@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "jeto_identity.mfa_middleware.MFAPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -129,7 +130,18 @@ JETO_IDENTITY = {
     "ISSUER": JETO_ISSUER,
     "PASSWORD_MIN_LENGTH": JETO_PASSWORD_MIN_LENGTH,
     "SITE_NAME": env.str("JETO_SITE_NAME", default="Jeto"),
+    # On unless DEBUG: staff must pass a second factor (enrolling if needed) before Django admin answers.
+    "ADMIN_REQUIRES_MFA": env.bool("JETO_ADMIN_REQUIRES_MFA", default=not DEBUG),
+    # Comma-separated; the first encrypts TOTP secrets at rest, all decrypt (rotation). Empty: from SECRET_KEY.
+    "TOTP_ENCRYPTION_KEYS": env.list("JETO_TOTP_ENCRYPTION_KEYS", default=[]),
 }
+
+# django-otp: never let accepted codes widen the window (at most one 30 s step either side of our clock);
+# failed codes wait 1, 2, 4, 8 ... seconds (doubling per consecutive failure, reset by a success).
+OTP_TOTP_SYNC = False
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_THROTTLE_FACTOR", default=1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # OpenID Provider (django-oauth-toolkit). Signing keys: docs/key-rotation.md; integrators: docs/integrators-oidc.md.
 OIDC_KEY_DIR = env.str("OIDC_KEY_DIR", default=str(VAR_DIR / "oidc-keys") if DEBUG else "")

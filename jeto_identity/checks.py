@@ -30,6 +30,23 @@ def check_installation(app_configs, **kwargs) -> list[Error]:
         errors.append(
             Error("django_otp's OTPMiddleware must come after AuthenticationMiddleware.", id="jeto_identity.E004")
         )
+    mfa_mw = "jeto_identity.mfa_middleware.MFAPolicyMiddleware"
+    messages_mw = "django.contrib.messages.middleware.MessageMiddleware"
+    if mfa_mw not in middleware:
+        errors.append(
+            Error(
+                "Add jeto_identity.mfa_middleware.MFAPolicyMiddleware to MIDDLEWARE (after OTPMiddleware and "
+                "MessageMiddleware): it enforces organisation MFA policy and the admin MFA requirement.",
+                id="jeto_identity.E005",
+            )
+        )
+    elif any(m not in middleware or middleware.index(m) > middleware.index(mfa_mw) for m in (otp, messages_mw)):
+        errors.append(
+            Error(
+                "MFAPolicyMiddleware must come after django_otp's OTPMiddleware and MessageMiddleware.",
+                id="jeto_identity.E006",
+            )
+        )
     errors.extend(check_openid_provider())
     return errors
 
@@ -47,7 +64,7 @@ def check_openid_provider() -> list[Error | Warning]:
         problems.append(
             Error(
                 "No OIDC signing key: set OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'] (see docs/key-rotation.md).",
-                id="jeto_identity.E005",
+                id="jeto_identity.E010",
             )
         )
     issuer = jeto_settings.ISSUER
@@ -55,13 +72,13 @@ def check_openid_provider() -> list[Error | Warning]:
         problems.append(
             Error(
                 "JETO_IDENTITY['ISSUER'] and OAUTH2_PROVIDER['OIDC_ISS_ENDPOINT'] differ; set both from one value.",
-                id="jeto_identity.E006",
+                id="jeto_identity.E011",
             )
         )
     if issuer and (issuer.endswith("/") or not issuer.startswith(("https://", "http://localhost", "http://127."))):
         problems.append(
             Warning(
-                "The OIDC issuer should be an https:// URL without a trailing slash.", id="jeto_identity.W001"
+                "The OIDC issuer should be an https:// URL without a trailing slash.", id="jeto_identity.W010"
             )
         )
     if issuer and urlsplit(issuer).path not in ("", "/"):
@@ -69,7 +86,7 @@ def check_openid_provider() -> list[Error | Warning]:
             Error(
                 "The OIDC issuer must be the site's root URL (no path): discovery is served at "
                 "/.well-known/openid-configuration.",
-                id="jeto_identity.E007",
+                id="jeto_identity.E012",
             )
         )
     return problems

@@ -39,8 +39,8 @@ def test_system_checks_flag_issuer_problems(settings):
     with override_settings(
         JETO_IDENTITY={**settings.JETO_IDENTITY, "ISSUER": "https://id.example.com/sub"}, OAUTH2_PROVIDER=provider
     ):
-        assert {p.id for p in check_openid_provider()} == {"jeto_identity.E007"}
+        assert {p.id for p in check_openid_provider()} == {"jeto_identity.E012"}
     with override_settings(JETO_IDENTITY={**settings.JETO_IDENTITY, "ISSUER": "https://id.example.com"}):
-        assert "jeto_identity.E006" in {p.id for p in check_openid_provider()}
+        assert "jeto_identity.E011" in {p.id for p in check_openid_provider()}
     with override_settings(OAUTH2_PROVIDER={**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": ""}):
-        assert "jeto_identity.E005" in {p.id for p in check_openid_provider()}
+        assert "jeto_identity.E010" in {p.id for p in check_openid_provider()}
