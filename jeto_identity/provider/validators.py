@@ -90,17 +90,47 @@ class JetoOAuth2Validator(OAuth2Validator):
         return grant
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
-        grant = Grant.objects.select_for_update().filter(code=code, application=client).first()
+        """DOT's checks, with the grant row locked (concurrent redemptions serialise) and cached for the
+        PKCE/redirect/nonce look-ups that follow; a replayed code revokes its first redemption's tokens."""
+        grant = Grant.objects.select_for_update().select_related("user").filter(code=code, application=client).first()
         if grant is None:
             self._revoke_if_replayed(code, client)
             return False
         if grant.is_expired() or not grant.user.is_active:
             return False
-        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
-        if valid:
-            context = AuthenticationContext.objects.filter(code_hash=code_hash(code)).first()
-            request.jeto_context = context
-        return valid
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        request.jeto_grant = grant
+        request.jeto_context = AuthenticationContext.objects.filter(code_hash=code_hash(code)).first()
+        return True
+
+    def _grant(self, code: str, request: Any):
+        grant = getattr(request, "jeto_grant", None)
+        return grant if grant is not None and grant.code == code else None
+
+    def get_code_challenge(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge or None) if grant else super().get_code_challenge(code, request)
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge_method or None) if grant else super().get_code_challenge_method(code, request)
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
+        grant = self._grant(code, kwargs.get("request") or (args[0] if args else None))
+        if grant is not None:
+            return grant.redirect_uri_allowed(redirect_uri)
+        return super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs)
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        if grant is not None:
+            return grant.nonce or None
+        return super().get_authorization_code_nonce(client_id, code, redirect_uri, request)
 
     def _revoke_if_replayed(self, code: str, client: Any) -> None:
         """A second use of a redeemed code revokes every token its first use issued (RFC 6749 4.1.2)."""
