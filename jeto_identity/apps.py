@@ -8,3 +8,6 @@ class JetoIdentityConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers system checks)
+        from .services import login, sso
+
+        login.register_email_router(sso.email_router)

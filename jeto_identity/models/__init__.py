@@ -1,5 +1,15 @@
 from .clients import OAuthClient
 from .organizations import Membership, Organization, OrganizationDomain, Role
+from .sso import FederatedIdentity, SSOConnection
 from .users import User
 
-__all__ = ["Membership", "OAuthClient", "Organization", "OrganizationDomain", "Role", "User"]
+__all__ = [
+    "FederatedIdentity",
+    "Membership",
+    "OAuthClient",
+    "Organization",
+    "OrganizationDomain",
+    "Role",
+    "SSOConnection",
+    "User",
+]
