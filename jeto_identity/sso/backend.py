@@ -121,6 +121,10 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             # mozilla puts the response body in the message; keep it out of logs and pages.
             status = exc.response.status_code if exc.response is not None else "?"
             raise http.IdPError(f"The IdP refused the authorization code (HTTP {status}).") from None
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise http.IdPUnreachable("The IdP's token endpoint didn't answer.") from exc
+        except (requests.RequestException, ValueError) as exc:
+            raise http.IdPError("The IdP's token endpoint gave an unusable answer.") from exc
 
     # ---- ID token verification -------------------------------------------------------------------------------
 
@@ -170,7 +174,9 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
         http.check_url(self.OIDC_OP_USER_ENDPOINT, "userinfo endpoint")
         try:
             info = super().get_userinfo(access_token, id_token, payload)
-        except requests.RequestException as exc:
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise http.IdPUnreachable("The IdP's userinfo endpoint didn't answer.") from exc
+        except (requests.RequestException, ValueError) as exc:
             raise http.IdPError("The IdP's userinfo endpoint failed.") from exc
         if not isinstance(info, dict) or info.get("sub") != payload["sub"]:
             raise IdTokenRejected("The userinfo response is about someone else (sub mismatch).")
