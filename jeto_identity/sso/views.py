@@ -123,6 +123,9 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
                 return refusal
             setattr(request, CONNECTION_ATTR, self.connection)
             return super().get(request)
+        except metadata.UnknownSigningKey as exc:
+            logger.warning("SSO callback for connection %s rejected: %s", self.connection.pk, exc)
+            return self._refused()
         except (http.IdPUnreachable, TimeoutError) as exc:
             return unreachable_page(request, self.connection, exc)
         except http.IdPError as exc:

@@ -79,9 +79,8 @@ class PasswordStepView(View):
         valid = form.is_valid()
         if not sso_service.password_login_allowed(pending.email, form.user if valid else None):
             # Same answer whatever the password: the domain decides (superusers excepted, see break-glass).
-            form = PasswordStepForm()
-            form.add_error(None, sso_service.sso_required_message(pending.email))
-            return render(request, self.template_name, self._context(form, pending), status=403)
+            # The page's SSO notice (see _context) carries the message and the link to the IdP.
+            return render(request, self.template_name, self._context(PasswordStepForm(), pending), status=403)
         if not valid:
             return render(request, self.template_name, self._context(form, pending), status=400)
         return _finish(request, pending, login_service.first_factor_passed(request, pending, form.user, "pwd"))
