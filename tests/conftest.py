@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jeto_identity.models import Membership, Organization, OrganizationDomain, Role, User
+from tests.sso_support import black_hole, closed_port, expired_token_idp, fresh_sso_cache, idp  # noqa: F401
 
 PASSWORD = "a-long-enough-test-passphrase"
 

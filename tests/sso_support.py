@@ -1,6 +1,7 @@
 """A real OpenID Provider on loopback for the SSO tests (the PyPI package oidc-provider-mock), and helpers.
 
-Import the fixtures into a test module (``from tests.sso_support import *``) so identity and e2e tests share them.
+tests/conftest.py imports the fixtures, so identity and e2e tests share them. SSO test modules also use
+``fresh_sso_cache`` (IdP metadata and JWKS are cached in Django's cache).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def expired_token_idp() -> Iterator[IdP]:
         yield IdP(server)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_sso_cache():
+@pytest.fixture
+def fresh_sso_cache():
     cache.clear()
     yield
     cache.clear()

@@ -12,9 +12,9 @@ from django.test import RequestFactory
 from jeto_identity.services import login as login_service
 from jeto_identity.services import sso as sso_service
 from tests.conftest import sign_in
-from tests.sso_support import _fresh_sso_cache, idp, make_connection  # noqa: F401
+from tests.sso_support import make_connection
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_sso_cache")]
 
 
 @pytest.fixture

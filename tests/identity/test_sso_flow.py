@@ -9,20 +9,9 @@ from django.contrib.auth import SESSION_KEY
 
 from jeto_identity.models import FederatedIdentity, Membership, Role, User
 from jeto_identity.services import login as login_service
-from tests.sso_support import (  # noqa: F401  (fixtures)
-    _fresh_sso_cache,
-    black_hole,
-    closed_port,
-    expired_token_idp,
-    idp,
-    make_connection,
-    path_and_query,
-    query,
-    sso_sign_in,
-    start_sso,
-)
+from tests.sso_support import make_connection, path_and_query, query, sso_sign_in, start_sso
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_sso_cache")]
 
 
 def signed_in_user_id(client) -> str | None:

@@ -20,9 +20,9 @@ from django.core.cache import cache
 
 from jeto_identity.sso import metadata
 from jeto_identity.sso.backend import IdTokenRejected, OrganizationOIDCBackend
-from tests.sso_support import CLIENT_ID, _fresh_sso_cache, idp, make_connection  # noqa: F401
+from tests.sso_support import CLIENT_ID, make_connection
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_sso_cache")]
 
 NONCE = "n-0123456789abcdef0123456789abcdef"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
