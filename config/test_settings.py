@@ -5,7 +5,6 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdefghijklmnop")
 os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
-# The test IdP (oidc-provider-mock) listens on plain http on loopback.
-os.environ.setdefault("JETO_SSO_ALLOW_LOCAL_IDPS", "true")
+os.environ.setdefault("JETO_FIELD_ENCRYPTION_KEYS", "test-only-field-encryption-key-0123456789")
 
 from config.settings import *  # noqa: E402,F403

@@ -1,7 +1,7 @@
 """A real OpenID Provider on loopback for the SSO tests (the PyPI package oidc-provider-mock), and helpers.
 
 tests/conftest.py imports the fixtures, so identity and e2e tests share them. SSO test modules also use
-``fresh_sso_cache`` (IdP metadata and JWKS are cached in Django's cache).
+``sso_env`` (IdP metadata and JWKS are cached in Django's cache).
 """
 
 from __future__ import annotations
@@ -33,6 +33,15 @@ class IdP:
         response = requests.put(f"{self.url}/users/{sub}", json=claims, timeout=5)
         assert response.status_code == 204, response.text
 
+    def register_client(self, redirect_uri: str) -> tuple[str, str]:
+        response = requests.post(
+            f"{self.url}/oauth2/clients",
+            json={"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "client_secret_basic"},
+            timeout=5,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["client_id"], response.json()["client_secret"]
+
     def authorize(self, authorize_url: str, sub: str) -> str:
         """Sign ``sub`` in at the IdP's authorization page; returns where the IdP sends the browser back."""
         assert authorize_url.startswith(self.url + "/oauth2/authorize?"), authorize_url
@@ -52,6 +61,13 @@ def idp() -> Iterator[IdP]:
         yield IdP(server)
 
 
+@pytest.fixture(scope="session")
+def strict_idp() -> Iterator[IdP]:
+    """An IdP that only knows registered clients: it checks the secret, the auth method and the redirect URI."""
+    with oidc_provider_mock.run_server_in_thread(require_nonce=True, require_client_registration=True) as server:
+        yield IdP(server)
+
+
 @pytest.fixture
 def expired_token_idp() -> Iterator[IdP]:
     """An IdP whose ID tokens are already expired when issued (exp two minutes in the past)."""
@@ -62,7 +78,9 @@ def expired_token_idp() -> Iterator[IdP]:
 
 
 @pytest.fixture
-def fresh_sso_cache():
+def sso_env(settings):
+    """SSO tests: an empty metadata/JWKS cache, and IdPs on http://localhost allowed (the test IdP is one)."""
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "SSO_ALLOW_LOCAL_IDPS": True}
     cache.clear()
     yield
     cache.clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import jwt
 import requests
@@ -54,6 +55,7 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
         self.connection: SSOConnection | None = None
         self.metadata: metadata.ProviderMetadata | None = None
         self.refusal: sso_service.SSOLoginRefused | None = None
+        self.OIDC_RP_CLIENT_SECRET = ""
 
     # ---- per-connection configuration ----------------------------------------------------------------------
 
@@ -76,7 +78,13 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             "OIDC_USE_NONCE": True,
             "OIDC_STORE_ACCESS_TOKEN": False,
             "OIDC_STORE_ID_TOKEN": False,
-            "OIDC_TOKEN_USE_BASIC_AUTH": False,
+            # HTTP Basic (the spec's default) unless the IdP only lists client_secret_post.
+            "OIDC_TOKEN_USE_BASIC_AUTH": bool(self.OIDC_RP_CLIENT_SECRET)
+            and (
+                self.metadata is None
+                or "client_secret_basic" in self.metadata.token_auth_methods
+                or "client_secret_post" not in self.metadata.token_auth_methods
+            ),
             "OIDC_RP_SCOPES": " ".join(self.connection.scope_list) if self.connection else "openid email",
         }
         if attr in per_connection:
@@ -106,6 +114,9 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
         }
         if not self.OIDC_RP_CLIENT_SECRET:
             del token_payload["client_secret"]  # a public client: PKCE only
+        elif self.get_settings("OIDC_TOKEN_USE_BASIC_AUTH"):
+            # RFC 6749 §2.3.1: form-encode the credentials before HTTP Basic (mozilla passes them as given).
+            token_payload["client_secret"] = quote(self.OIDC_RP_CLIENT_SECRET, safe="")
         token_info = self.get_token(token_payload)
         id_token = token_info.get("id_token")
         if not isinstance(id_token, str):

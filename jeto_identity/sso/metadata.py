@@ -37,6 +37,7 @@ class ProviderMetadata:
     signing_algorithms: tuple[str, ...] = ()
     pkce_methods: tuple[str, ...] = ()
     iss_parameter_supported: bool = False
+    token_auth_methods: tuple[str, ...] = ("client_secret_basic",)
     warnings: tuple[str, ...] = field(default=())
 
 
@@ -80,6 +81,8 @@ def parse_discovery(connection: SSOConnection, doc: dict[str, Any]) -> ProviderM
         signing_algorithms=usable or tuple(allowed),
         pkce_methods=pkce,
         iss_parameter_supported=bool(doc.get("authorization_response_iss_parameter_supported")),
+        # OIDC Discovery: when absent, client_secret_basic is the default.
+        token_auth_methods=tuple(doc.get("token_endpoint_auth_methods_supported") or ("client_secret_basic",)),
         warnings=tuple(warnings),
     )
 

@@ -5,7 +5,7 @@ import pytest
 from jeto_identity.models import FederatedIdentity, Membership, User
 from tests.sso_support import make_connection
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_sso_cache")]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sso_env")]
 
 
 def test_email_step_to_idp_and_back_signed_in(page, acme, idp):

@@ -10,7 +10,7 @@ from jeto_identity import crypto
 from jeto_identity.models import FederatedIdentity, SSOConnection
 from tests.sso_support import CLIENT_SECRET, make_connection
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_sso_cache")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sso_env")]
 
 ADD_URL = "/admin/jeto_identity/ssoconnection/add/"
 
@@ -197,3 +197,16 @@ def test_encryption_keys_rotate(settings):
         crypto.decrypt(token)
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt("not-a-fernet-token")
+
+
+def test_system_checks_for_sso(settings):
+    from jeto_identity.checks import SSO_BACKEND, check_sso
+
+    assert check_sso(None) == []
+    settings.AUTHENTICATION_BACKENDS = ["jeto_identity.backends.EmailBackend"]
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "FIELD_ENCRYPTION_KEYS": [], "SSO_ALLOW_LOCAL_IDPS": True}
+    ids = sorted(m.id for m in check_sso(None))
+    assert ids == ["jeto_identity.E101", "jeto_identity.W101", "jeto_identity.W102"]
+    settings.AUTHENTICATION_BACKENDS = ["jeto_identity.backends.EmailBackend", SSO_BACKEND]
+    settings.DEBUG = True
+    assert check_sso(None) == []

@@ -14,7 +14,7 @@ from jeto_identity.services import sso as sso_service
 from tests.conftest import sign_in
 from tests.sso_support import make_connection
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_sso_cache")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sso_env")]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from jeto_identity.models import FederatedIdentity, Membership, Role, User
 from jeto_identity.services import login as login_service
 from tests.sso_support import make_connection, path_and_query, query, sso_sign_in, start_sso
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_sso_cache")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sso_env")]
 
 
 def signed_in_user_id(client) -> str | None:
@@ -199,6 +199,34 @@ def test_groups_claim_maps_to_a_role_and_follows_the_idp(client, acme, idp):
     sso_sign_in(client, idp, "boss@acme.test", "sub-boss")
     membership.refresh_from_db()
     assert membership.role == Role.MEMBER
+
+
+def _registered_connection(acme, strict_idp, secret_override=None):
+    from tests.sso_support import make_connection as make
+
+    connection = make(acme, strict_idp.url, client_id="placeholder")
+    client_id, secret = strict_idp.register_client(f"http://testserver/sso/{connection.public_id}/callback/")
+    connection.client_id = client_id
+    connection.set_client_secret(secret_override or secret)
+    connection.save()
+    return connection
+
+
+def test_registered_client_authenticates_with_its_secret(client, acme, strict_idp):
+    """This IdP checks client_secret_basic credentials and the exact redirect URI at the token endpoint."""
+    _registered_connection(acme, strict_idp)
+    strict_idp.put_user("sub-strict", email="strict@acme.test", email_verified=True)
+    assert sso_sign_in(client, strict_idp, "strict@acme.test", "sub-strict").status_code == 302
+    assert signed_in_user_id(client) is not None
+
+
+def test_wrong_client_secret_is_a_clear_error(client, acme, strict_idp):
+    _registered_connection(acme, strict_idp, secret_override="not-the-secret")
+    strict_idp.put_user("sub-badsecret", email="badsecret@acme.test", email_verified=True)
+    response = sso_sign_in(client, strict_idp, "badsecret@acme.test", "sub-badsecret")
+    assert response.status_code == 502
+    assert b"didn&#x27;t complete the sign-in" in response.content
+    assert signed_in_user_id(client) is None
 
 
 # ---- the pipeline: SSO is a first factor, not a login -----------------------------------------------------------

@@ -22,7 +22,7 @@ from jeto_identity.sso import metadata
 from jeto_identity.sso.backend import IdTokenRejected, OrganizationOIDCBackend
 from tests.sso_support import CLIENT_ID, make_connection
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_sso_cache")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sso_env")]
 
 NONCE = "n-0123456789abcdef0123456789abcdef"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
