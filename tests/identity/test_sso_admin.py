@@ -202,6 +202,7 @@ def test_encryption_keys_rotate(settings):
 def test_system_checks_for_sso(settings):
     from jeto_identity.checks import SSO_BACKEND, check_sso
 
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "SSO_ALLOW_LOCAL_IDPS": False}
     assert check_sso(None) == []
     settings.AUTHENTICATION_BACKENDS = ["jeto_identity.backends.EmailBackend"]
     settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "FIELD_ENCRYPTION_KEYS": [], "SSO_ALLOW_LOCAL_IDPS": True}
