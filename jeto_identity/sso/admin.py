@@ -58,6 +58,13 @@ class SSOConnectionForm(forms.ModelForm):
         elif not self.is_bound:
             self.initial["connection_id"] = uuid.uuid4()
 
+    def clean_connection_id(self) -> uuid.UUID:
+        value = self.cleaned_data.get("connection_id") or uuid.uuid4()
+        if SSOConnection.objects.filter(public_id=value).exists():
+            # A hidden field's error would be invisible: report it on the form.
+            self.add_error(None, "This form was already submitted once. Reload the add page and try again.")
+        return value
+
     def clean_issuer(self) -> str:
         issuer = normalize_issuer(self.cleaned_data["issuer"])
         try:

@@ -56,6 +56,15 @@ def test_org_admin_adds_a_connection_with_the_redirect_uri_shown_before_saving(c
     assert shown.encode() in page.content
 
 
+def test_a_reused_connection_id_is_a_form_error_not_a_500(client, acme_admin, acme, idp):
+    existing = make_connection(acme, idp.url, enabled=False)
+    client.force_login(acme_admin)
+    response = client.post(ADD_URL, form_data(acme, idp.url, enabled=None, connection_id=str(existing.public_id)))
+    assert response.status_code == 200
+    assert b"already submitted once" in response.content
+    assert SSOConnection.objects.count() == 1
+
+
 def test_client_secret_is_encrypted_at_rest_and_never_shown_back(client, acme_admin, acme, idp):
     client.force_login(acme_admin)
     client.post(ADD_URL, form_data(acme, idp.url))
