@@ -9,8 +9,8 @@ from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
     black_hole,
     closed_port,
     expired_token_idp,
-    sso_env,
     idp,
+    sso_env,
     strict_idp,
 )
 
