@@ -26,7 +26,7 @@ ROLE_VALUES = {value for value, _ in PROVISIONABLE_ROLES}
 
 class SSOConnectionForm(forms.ModelForm):
     client_secret = forms.CharField(
-        label="client secret",
+        label="Client secret",
         required=False,
         strip=True,
         max_length=2000,
