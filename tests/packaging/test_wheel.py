@@ -55,7 +55,10 @@ HOST_SETTINGS = textwrap.dedent(
     }]
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "host.sqlite3"}}
     AUTH_USER_MODEL = "jeto_identity.User"
-    AUTHENTICATION_BACKENDS = ["jeto_identity.backends.EmailBackend", "jeto_identity.sso.backend.OrganizationOIDCBackend"]
+    AUTHENTICATION_BACKENDS = [
+        "jeto_identity.backends.EmailBackend",
+        "jeto_identity.sso.backend.OrganizationOIDCBackend",
+    ]
     OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
     LOGIN_URL = "jeto_identity:login"
     STATIC_URL = "static/"
