@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +51,25 @@ def check_url(url: str, what: str = "IdP URL") -> None:
             raise IdPError(f"The {what} points to a private or local network address, which is not allowed.")
 
 
+def _read_bounded(response: requests.Response, deadline: float, what: str) -> bytes:
+    """Read at most MAX_BODY_BYTES + 1 bytes, and give up at ``deadline`` even if the IdP keeps trickling data."""
+    chunks: list[bytes] = []
+    size = 0
+    # urllib3 2's read1 returns whatever has arrived instead of waiting for a full chunk.
+    read = getattr(response.raw, "read1", response.raw.read)
+    while True:
+        chunk = read(16 * 1024, decode_content=True)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            break
+        if time.monotonic() > deadline:
+            raise IdPUnreachable(f"The IdP is sending the {what} too slowly.")
+    return b"".join(chunks)
+
+
 def get_json(url: str, what: str) -> dict[str, Any]:
     """GET a JSON object from the IdP: timeout, no redirects, bounded size, plain-words errors."""
     check_url(url, what)
@@ -59,7 +79,7 @@ def get_json(url: str, what: str) -> dict[str, Any]:
         ) as response:
             if response.status_code != 200:
                 raise IdPError(f"The {what} answered HTTP {response.status_code} (expected 200) at {url}.")
-            body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
+            body = _read_bounded(response, deadline=time.monotonic() + 2 * timeout(), what=what)
     except requests.Timeout as exc:
         raise IdPUnreachable(f"The IdP did not answer within {timeout():g} seconds ({what}).") from exc
     except requests.ConnectionError as exc:
