@@ -34,6 +34,8 @@ from . import http, metadata
 logger = logging.getLogger("jeto_identity.sso")
 
 CONNECTION_ATTR = "jeto_sso_connection"
+# Google documents both forms for the iss of its ID tokens; every other issuer must match exactly.
+ISSUER_ALIASES = {"https://accounts.google.com": ("accounts.google.com",)}
 CLOCK_SKEW_SECONDS = 60
 
 
@@ -157,7 +159,7 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
                 key=key,
                 algorithms=[alg],
                 audience=self.connection.client_id,
-                issuer=self.metadata.issuer,
+                issuer=[self.metadata.issuer, *ISSUER_ALIASES.get(self.metadata.issuer, ())],
                 leeway=CLOCK_SKEW_SECONDS,
                 options={"require": ["iss", "sub", "aud", "exp", "iat"], "strict_aud": False},
             )

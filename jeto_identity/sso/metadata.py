@@ -175,9 +175,8 @@ def test_connection(connection: SSOConnection) -> TestReport:
         if not connection.client_id:
             raise IdPError("No client ID is set.")
         if not connection.has_client_secret:
-            lines.append("No client secret is set: fine only if the IdP registered this client as public (PKCE).")
-        else:
-            connection.get_client_secret()
+            raise IdPError("No client secret is set.")
+        connection.get_client_secret()
         if "openid" not in connection.scope_list or "email" not in connection.scope_list:
             raise IdPError("Scopes must include openid and email.")
     except IdPError as exc:

@@ -180,3 +180,15 @@ def test_backend_ignores_password_logins_and_foreign_requests(rf):
     request = rf.get("/sso/x/callback/?code=a&state=b")
     assert OrganizationOIDCBackend().authenticate(request, nonce="n", code_verifier="v") is None
     assert authenticate(request, email="nobody@acme.test", password="x") is None
+
+
+def test_only_google_gets_its_documented_issuer_alias(backend):
+    from jeto_identity.sso import backend as backend_module
+
+    with pytest.raises(IdTokenRejected):
+        backend.verify_token(sign(claims(backend, iss=backend.metadata.issuer.split("//")[1])), nonce=NONCE)
+    google = "https://accounts.google.com"
+    backend.metadata = backend.metadata.__class__(**{**backend.metadata.__dict__, "issuer": google})
+    assert backend_module.ISSUER_ALIASES[google] == ("accounts.google.com",)
+    assert backend.verify_token(sign(claims(backend, iss="accounts.google.com")), nonce=NONCE)["sub"] == "user-1"
+    assert backend.verify_token(sign(claims(backend, iss=google)), nonce=NONCE)["sub"] == "user-1"
