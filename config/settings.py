@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "jeto_identity.mfa_middleware.MFAPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -134,7 +135,18 @@ JETO_IDENTITY = {
     "FIELD_ENCRYPTION_KEYS": env.list("JETO_FIELD_ENCRYPTION_KEYS", default=[]),
     "SSO_HTTP_TIMEOUT": env.float("JETO_SSO_HTTP_TIMEOUT", default=5.0),
     "SSO_ALLOW_LOCAL_IDPS": env.bool("JETO_SSO_ALLOW_LOCAL_IDPS", default=DEBUG),
+    # On unless DEBUG: staff must pass a second factor (enrolling if needed) before Django admin answers.
+    "ADMIN_REQUIRES_MFA": env.bool("JETO_ADMIN_REQUIRES_MFA", default=not DEBUG),
+    # Comma-separated; the first encrypts TOTP secrets at rest, all decrypt (rotation). Empty: from SECRET_KEY.
+    "TOTP_ENCRYPTION_KEYS": env.list("JETO_TOTP_ENCRYPTION_KEYS", default=[]),
 }
+
+# django-otp: never let accepted codes widen the window (at most one 30 s step either side of our clock);
+# failed codes wait 1, 2, 4, 8 ... seconds (doubling per consecutive failure, reset by a success).
+OTP_TOTP_SYNC = False
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_THROTTLE_FACTOR", default=1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
 OAUTH2_PROVIDER = {

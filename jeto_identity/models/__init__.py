@@ -1,9 +1,11 @@
 from .clients import OAuthClient
+from .mfa import EncryptedTOTPDevice
 from .organizations import Membership, Organization, OrganizationDomain, Role
 from .sso import FederatedIdentity, SSOConnection
 from .users import User
 
 __all__ = [
+    "EncryptedTOTPDevice",
     "FederatedIdentity",
     "Membership",
     "OAuthClient",
