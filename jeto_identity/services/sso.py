@@ -121,6 +121,17 @@ def mfa_required_after_federation(request: HttpRequest, pending: login_service.P
     return bool(org_id) and Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
 
 
+def federated_session_exempt_from_mfa(request: HttpRequest) -> bool:
+    """For the MFA policy middleware: a session signed in through an IdP whose organisation doesn't ask for our
+    TOTP after SSO satisfies the MFA policy (the IdP is trusted for it). Read per request, so switching "require
+    MFA after SSO" on applies to sessions already open."""
+    amr = request.session.get(login_service.AMR_SESSION_KEY) or []
+    if "fed" not in amr or "otp" in amr:
+        return False
+    org_id = request.session.get(FEDERATED_ORG_SESSION_KEY)
+    return bool(org_id) and not Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
+
+
 # ---- who the IdP may sign in as -----------------------------------------------------------------------------
 
 

@@ -27,6 +27,28 @@ def test_by_default_sso_skips_our_totp_even_when_the_org_requires_mfa(client, ac
     assert response.status_code == 302 and response.url == "/account/"
     assert client.session.get(SESSION_KEY) == str(acme_member.pk)
     assert client.session[login_service.AMR_SESSION_KEY] == ["fed"]
+    # The MFA policy middleware lets the federated session through (no sign-out loop, no forced enrolment).
+    assert client.get("/account/").status_code == 200
+
+
+def test_policy_middleware_applies_once_mfa_after_sso_is_switched_on(client, acme, acme_sso, acme_member, idp):
+    enrol(acme_member)
+    idp.put_user("sub-max", email="max@acme.test", email_verified=True)
+    sso_sign_in(client, idp, "max@acme.test", "sub-max")
+    assert client.get("/account/").status_code == 200
+    acme.mfa_after_sso = True
+    acme.save()
+    response = client.get("/account/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+    assert client.session.get(SESSION_KEY) is None
+
+
+def test_new_sso_user_in_an_mfa_org_is_not_forced_to_enrol(client, acme, acme_sso, idp):
+    acme.mfa_required = True
+    acme.save()
+    idp.put_user("sub-n", email="nomfa@acme.test", email_verified=True)
+    sso_sign_in(client, idp, "nomfa@acme.test", "sub-n")
+    assert client.get("/account/").status_code == 200
 
 
 def test_mfa_after_sso_challenges_an_enrolled_user_before_signing_in(client, acme, acme_sso, acme_member, idp):
@@ -41,6 +63,7 @@ def test_mfa_after_sso_challenges_an_enrolled_user_before_signing_in(client, acm
     assert done.status_code == 302
     assert client.session.get(SESSION_KEY) == str(acme_member.pk)
     assert client.session[login_service.AMR_SESSION_KEY] == ["fed", "otp", "mfa"]
+    assert client.get("/account/").status_code == 200
 
 
 def test_mfa_after_sso_sends_a_new_user_to_enrolment(client, acme, acme_sso, idp):
