@@ -33,7 +33,11 @@ class SSOConnectionForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored encrypted and never shown again. Leave empty to keep the current secret.",
     )
-    connection_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    connection_id = forms.UUIDField(
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"invalid": "This form was altered. Reload the add page and try again."},
+    )
 
     class Meta:
         model = SSOConnection
@@ -93,6 +97,8 @@ class SSOConnectionForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        if "connection_id" in self._errors:  # a hidden field's error would be invisible: show it on the form
+            self.add_error(None, list(self._errors.pop("connection_id")))
         if not self.instance.has_client_secret and not data.get("client_secret") and data.get("enabled"):
             self.add_error("client_secret", "Enter the client secret your IdP gave you before enabling.")
         return data
@@ -148,6 +154,10 @@ class SSOConnectionAdminBase(admin.ModelAdmin):
         if public_id is None and adminform is not None:
             form = adminform.form
             public_id = form["connection_id"].value() if "connection_id" in form.fields else None
+            try:
+                public_id = uuid.UUID(str(public_id)) if public_id else None
+            except ValueError:
+                public_id = None  # tampered hidden field: the form error says so
         if public_id:
             context["sso_redirect_uri"] = _redirect_uri(request, public_id)
         if obj is not None:
@@ -161,14 +171,14 @@ class SSOConnectionAdminBase(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<path:object_id>/test/",
+                "<int:object_id>/test/",
                 self.admin_site.admin_view(self.test_view),
                 name="jeto_identity_ssoconnection_test",
             ),
             *super().get_urls(),
         ]
 
-    def test_view(self, request: HttpRequest, object_id: str):
+    def test_view(self, request: HttpRequest, object_id: int):
         if request.method != "POST":
             raise PermissionDenied
         obj = get_object_or_404(self.get_queryset(request), pk=object_id)

@@ -65,6 +65,15 @@ def test_a_reused_connection_id_is_a_form_error_not_a_500(client, acme_admin, ac
     assert SSOConnection.objects.count() == 1
 
 
+def test_a_tampered_connection_id_is_a_form_error(client, acme_admin, acme, idp):
+    client.force_login(acme_admin)
+    response = client.post(ADD_URL, form_data(acme, idp.url, connection_id="not-a-uuid"))
+    assert response.status_code == 200
+    assert b"This form was altered" in response.content
+    assert not SSOConnection.objects.exists()
+    assert client.post("/admin/jeto_identity/ssoconnection/abc/test/").status_code in (302, 404)
+
+
 def test_client_secret_is_encrypted_at_rest_and_never_shown_back(client, acme_admin, acme, idp):
     client.force_login(acme_admin)
     client.post(ADD_URL, form_data(acme, idp.url))
