@@ -392,3 +392,13 @@ def test_idp_going_down_before_the_callback_gives_an_error_page(client, acme):
     assert time.monotonic() - started < 3
     assert response.status_code == 502
     assert signed_in_user_id(client) is None
+
+
+def test_a_secret_encrypted_with_a_retired_key_is_a_clear_error(client, acme_sso, idp, settings):
+    idp.put_user("sub-key", email="key@acme.test", email_verified=True)
+    callback = path_and_query(idp.authorize(start_sso(client, "key@acme.test"), "sub-key"))
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "FIELD_ENCRYPTION_KEYS": ["a-brand-new-key-0123456789"]}
+    response = client.get(callback)
+    assert response.status_code == 502
+    assert b"misconfigured" in response.content
+    assert signed_in_user_id(client) is None
