@@ -8,6 +8,7 @@ class JetoIdentityConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers system checks)
-        from .services import login, mfa_login
+        from .services import login, mfa_login, sso
 
         login.register_stage(mfa_login.login_stage)
+        login.register_email_router(sso.email_router)

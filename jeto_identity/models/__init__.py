@@ -2,16 +2,19 @@ from .clients import OAuthClient
 from .mfa import EncryptedTOTPDevice
 from .oidc import AuthenticationContext, RelyingParty
 from .organizations import Membership, Organization, OrganizationDomain, Role
+from .sso import FederatedIdentity, SSOConnection
 from .users import User
 
 __all__ = [
     "AuthenticationContext",
     "EncryptedTOTPDevice",
+    "FederatedIdentity",
     "Membership",
     "OAuthClient",
     "Organization",
     "OrganizationDomain",
     "RelyingParty",
     "Role",
+    "SSOConnection",
     "User",
 ]
