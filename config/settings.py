@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from jeto_identity.provider.keys import SigningKeyError, load_signing_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -57,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "jeto_identity.mfa_middleware.MFAPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jeto_identity.middleware.AuditContextMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -104,7 +107,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "jeto_identity.User"
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "jeto_identity.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out callers before any backend runs
+    "jeto_identity.backends.EmailBackend",
+    # Single sign-on callback only; answers nothing else (see jeto_identity/sso/backend.py).
+    "jeto_identity.sso.backend.OrganizationOIDCBackend",
+]
 LOGIN_URL = "jeto_identity:login"
 LOGIN_REDIRECT_URL = "jeto_identity:account"
 LOGOUT_REDIRECT_URL = "jeto_identity:login"
@@ -128,10 +136,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+JETO_ISSUER = env.str("JETO_ISSUER", default="").rstrip("/")
 JETO_IDENTITY = {
-    "ISSUER": env.str("JETO_ISSUER", default=""),
+    "ISSUER": JETO_ISSUER,
     "PASSWORD_MIN_LENGTH": JETO_PASSWORD_MIN_LENGTH,
     "SITE_NAME": env.str("JETO_SITE_NAME", default="Jeto"),
+    # Comma-separated, newest first; required in production (see docs/sso-admins.md).
+    "FIELD_ENCRYPTION_KEYS": env.list("JETO_FIELD_ENCRYPTION_KEYS", default=[]),
+    "SSO_HTTP_TIMEOUT": env.float("JETO_SSO_HTTP_TIMEOUT", default=5.0),
+    "SSO_ALLOW_LOCAL_IDPS": env.bool("JETO_SSO_ALLOW_LOCAL_IDPS", default=DEBUG),
+    # On unless DEBUG: staff must pass a second factor (enrolling if needed) before Django admin answers.
+    "ADMIN_REQUIRES_MFA": env.bool("JETO_ADMIN_REQUIRES_MFA", default=not DEBUG),
+    # Comma-separated; the first encrypts TOTP secrets at rest, all decrypt (rotation). Empty: from SECRET_KEY.
+    "TOTP_ENCRYPTION_KEYS": env.list("JETO_TOTP_ENCRYPTION_KEYS", default=[]),
     "AUDIT_RETENTION_DAYS": env.int("AUDIT_RETENTION_DAYS", default=365),
     "TRUSTED_PROXIES": env.list("TRUSTED_PROXIES", default=[]),
 }
@@ -173,16 +190,71 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# django-otp: never let accepted codes widen the window (at most one 30 s step either side of our clock);
+# failed codes wait 1, 2, 4, 8 ... seconds (doubling per consecutive failure, reset by a success).
+OTP_TOTP_SYNC = False
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_THROTTLE_FACTOR", default=1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# OpenID Provider (django-oauth-toolkit). Signing keys: docs/key-rotation.md; integrators: docs/integrators-oidc.md.
+OIDC_KEY_DIR = env.str("OIDC_KEY_DIR", default=str(VAR_DIR / "oidc-keys") if DEBUG else "")
+try:
+    _OIDC_KEYS = load_signing_keys(
+        pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
+        pem_file=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
+        previous=env.str("OIDC_RSA_PREVIOUS_KEYS", default=""),
+        previous_file=env.str("OIDC_RSA_PREVIOUS_KEYS_FILE", default=""),
+        key_dir=OIDC_KEY_DIR,
+        generate=env.bool("OIDC_GENERATE_KEY", default=DEBUG),
+    )
+except SigningKeyError as exc:
+    raise ImproperlyConfigured(f"OIDC signing key: {exc}") from None
+if not _OIDC_KEYS.current:
+    raise ImproperlyConfigured(
+        "No OIDC signing key. Set OIDC_RSA_PRIVATE_KEY (PEM) or OIDC_RSA_PRIVATE_KEY_FILE, or OIDC_KEY_DIR "
+        "(see docs/key-rotation.md), or DEBUG=true to generate a development key under var/."
+    )
+
 OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
 OAUTH2_PROVIDER = {
-    "PKCE_REQUIRED": True,
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": JETO_ISSUER,
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEYS.current,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _OIDC_KEYS.previous,
+    "OIDC_SERVER_CLASS": "jeto_identity.provider.server.JetoServer",
     "OAUTH2_VALIDATOR_CLASS": "jeto_identity.provider.validators.JetoOAuth2Validator",
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
+    "SCOPES": {
+        "openid": "Sign you in with your Jeto account",
+        "profile": "Your name",
+        "email": "Your email address",
+        "organizations": "Your organisations and your role in each",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": min(env.int("OIDC_CODE_LIFETIME", default=60), 600),  # RFC 6749: <= 10 min
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ACCESS_TOKEN_LIFETIME", default=15 * 60),
+    "ID_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ID_TOKEN_LIFETIME", default=15 * 60),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OIDC_REFRESH_TOKEN_IDLE_LIFETIME", default=14 * 24 * 60 * 60),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OIDC_REDIRECT_URI_SCHEMES", default=["https", "http"]),
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

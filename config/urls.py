@@ -6,6 +6,7 @@ from jeto_portal.views import admin_login
 urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
+    path("", include("jeto_identity.provider.urls")),
     path("", include("jeto_identity.urls")),
     path("", include("jeto_portal.urls")),
 ]

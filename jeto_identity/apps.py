@@ -10,6 +10,9 @@ class JetoIdentityConfig(AppConfig):
         from django.apps import apps
 
         from . import checks, signals  # noqa: F401  (registers system checks and audit receivers)
+        from .services import login, mfa_login, sso
 
+        login.register_stage(mfa_login.login_stage)
+        login.register_email_router(sso.email_router)
         if apps.is_installed("axes"):
             from .services import throttle  # noqa: F401  (indexes and audits lockouts)

@@ -22,6 +22,34 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Jeto",
     # Where a signed-in user lands when no safe `next` was given.
     "LOGIN_REDIRECT_URL": "/account/",
+    # Keys that encrypt secrets at rest (an IdP's client secret): a list of strings, newest first. Each is fed
+    # through HKDF, so any long random string works; older keys stay listed until re-encryption. Empty: derived
+    # from SECRET_KEY (development only; rotating SECRET_KEY then makes stored secrets unreadable).
+    "FIELD_ENCRYPTION_KEYS": [],
+    # Single sign-on: seconds to wait for an IdP (discovery, JWKS, token and userinfo calls).
+    "SSO_HTTP_TIMEOUT": 5.0,
+    # Seconds an IdP's discovery document and JWKS stay cached (a JWKS is refetched early on an unknown kid).
+    "SSO_METADATA_CACHE_SECONDS": 3600,
+    # Signature algorithms accepted on an IdP's ID token. Never "none", never an HMAC algorithm.
+    "SSO_ID_TOKEN_ALGORITHMS": ["RS256", "ES256"],
+    # Seconds a sign-in started at an IdP may take before its state expires.
+    "SSO_STATE_MAX_AGE": 600,
+    # Allow IdPs on http:// and on loopback/private addresses. For development and tests only: in production an
+    # org admin could otherwise make the server fetch internal URLs.
+    "SSO_ALLOW_LOCAL_IDPS": False,
+    # Staff must have passed a second factor in this session to use Django admin (turn on in production).
+    "ADMIN_REQUIRES_MFA": False,
+    # Wrong codes at one sign-in's challenge before the pending sign-in is abandoned (password asked again).
+    "MFA_MAX_CHALLENGE_FAILURES": 5,
+    # Secrets that encrypt TOTP keys at rest (first encrypts, all decrypt). Empty: derived from SECRET_KEY and
+    # SECRET_KEY_FALLBACKS. Set a dedicated one in production so rotating SECRET_KEY leaves authenticators working.
+    "TOTP_ENCRYPTION_KEYS": [],
+    # How long (seconds) a password-verified sign-in waits for its second factor before it must start again.
+    "MFA_PENDING_SECONDS": 600,
+    # How recent a password must be (seconds) to remove an authenticator or regenerate recovery codes.
+    "MFA_REAUTH_SECONDS": 300,
+    # How long freshly issued recovery codes stay viewable/downloadable (seconds) before they are gone for good.
+    "MFA_SHOW_CODES_SECONDS": 600,
     # Audit events older than this many days are deleted by `manage.py jeto_cleanup` (0 keeps them forever).
     "AUDIT_RETENTION_DAYS": 365,
     # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed. Empty: the socket address is the client.

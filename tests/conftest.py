@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 from jeto_identity.models import Membership, Organization, OrganizationDomain, Role, User
+from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
+    black_hole,
+    closed_port,
+    expired_token_idp,
+    idp,
+    sso_env,
+    strict_idp,
+)
 
 PASSWORD = "a-long-enough-test-passphrase"
 

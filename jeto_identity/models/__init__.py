@@ -1,6 +1,23 @@
 from .audit import AuditEvent, Lockout
 from .clients import OAuthClient
+from .mfa import EncryptedTOTPDevice
+from .oidc import AuthenticationContext, RelyingParty
 from .organizations import Membership, Organization, OrganizationDomain, Role
+from .sso import FederatedIdentity, SSOConnection
 from .users import User
 
-__all__ = ["AuditEvent", "Lockout", "Membership", "OAuthClient", "Organization", "OrganizationDomain", "Role", "User"]
+__all__ = [
+    "AuditEvent",
+    "AuthenticationContext",
+    "EncryptedTOTPDevice",
+    "FederatedIdentity",
+    "Lockout",
+    "Membership",
+    "OAuthClient",
+    "Organization",
+    "OrganizationDomain",
+    "RelyingParty",
+    "Role",
+    "SSOConnection",
+    "User",
+]

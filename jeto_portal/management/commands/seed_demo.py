@@ -57,4 +57,6 @@ class Command(BaseCommand):
 
     def seed_extras(self) -> list[str]:
         """Hook for later features (demo relying party, API client); returns lines to print."""
-        return []
+        from jeto_portal import demo_relying_party
+
+        return [*demo_relying_party.seed()]
