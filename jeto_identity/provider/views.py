@@ -28,6 +28,7 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
 from ..services.login import session_auth_info
+from ..views.token import ThrottledTokenMixin
 from . import consent
 from . import prompt as prompt_rules
 from .server import malformed_query
@@ -198,8 +199,11 @@ class AuthorizationView(WellFormedQueryMixin, dot_views.AuthorizationView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenView(WellFormedQueryMixin, dot_views.TokenView):
-    """The token endpoint, one transaction per request (serialises concurrent redemptions of one code)."""
+class TokenView(WellFormedQueryMixin, ThrottledTokenMixin, dot_views.TokenView):
+    """The token endpoint, one transaction per request (serialises concurrent redemptions of one code).
+
+    Client-secret guessing is throttled per client ID and per address (``ThrottledTokenMixin``, django-axes).
+    """
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.POST.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":

@@ -11,11 +11,12 @@ from django.shortcuts import render
 from django.template import loader
 
 from ..services.outage import is_outage, outage_response
-from ..services.throttle import lockout_seconds
 
 
 def locked_out(request: HttpRequest, original_response: HttpResponse | None = None, credentials=None) -> HttpResponse:
     """One answer for every lockout: known or unknown account, by account or by address (no enumeration)."""
+    from ..services.throttle import lockout_seconds  # django-axes is installed when this is called
+
     seconds = lockout_seconds()
     if request.path.startswith(("/o/", "/api/")) or "application/json" in request.META.get("HTTP_ACCEPT", ""):
         response: HttpResponse = JsonResponse(
