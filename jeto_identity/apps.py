@@ -15,4 +15,8 @@ class JetoIdentityConfig(AppConfig):
         login.register_stage(mfa_login.login_stage)
         login.register_email_router(sso.email_router)
         if apps.is_installed("axes"):
-            from .services import throttle  # noqa: F401  (indexes and audits lockouts)
+            from axes.signals import user_locked_out
+
+            from .services import throttle
+
+            user_locked_out.connect(throttle.on_locked_out, dispatch_uid="jeto_lockouts")

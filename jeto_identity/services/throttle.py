@@ -22,12 +22,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off, make_cache_key_list
-from axes.signals import user_locked_out
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -52,7 +49,20 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> s
     return normalize_email(str(value))[:254] if value else None
 
 
+def enabled() -> bool:
+    """django-axes is installed (the portal always; a host project should: system check W020)."""
+    return apps.is_installed("axes")
+
+
+def _handler():
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler
+
+
 def lockout_seconds() -> int:
+    from axes.helpers import get_cool_off
+
     cool_off = get_cool_off(None) or timedelta(minutes=15)
     return int(cool_off.total_seconds())
 
@@ -66,7 +76,7 @@ def _credentials(scope: str, key: str) -> dict[str, str]:
 
 def check(request: HttpRequest, scope: str, key: str) -> None:
     """Raise ``Throttled`` if this key or the request's address is locked out."""
-    if not AxesProxyHandler.is_allowed(request, _credentials(scope, key)):
+    if enabled() and not _handler().is_allowed(request, _credentials(scope, key)):
         request.axes_locked_out = True
         request.axes_credentials = _credentials(scope, key)
         raise Throttled("Too many attempts.")
@@ -74,18 +84,23 @@ def check(request: HttpRequest, scope: str, key: str) -> None:
 
 def failed(request: HttpRequest, scope: str, key: str) -> bool:
     """Count a wrong guess; True when it has just locked the key or address out."""
-    AxesProxyHandler.user_login_failed(sender=__name__, credentials=_credentials(scope, key), request=request)
+    if not enabled():
+        return False
+    _handler().user_login_failed(sender=__name__, credentials=_credentials(scope, key), request=request)
     return bool(getattr(request, "axes_locked_out", False))
 
 
 def succeeded(request: HttpRequest, scope: str, key: str) -> None:
     """A right guess resets the key's counter (never the address's: that would let a stuffing run reset it)."""
-    clear(username=_credentials(scope, key)["email"])
+    if enabled():
+        clear(username=_credentials(scope, key)["email"])
 
 
 def clear(*, username: str = "", ip_address: str | None = None) -> int:
     """Lift a lockout: delete the account's and/or the address's counters (what the admin action calls)."""
-    cache = AxesProxyHandler.get_implementation().cache
+    from axes.helpers import make_cache_key_list
+
+    cache = _handler().get_implementation().cache
     keys = []
     if username:
         keys += make_cache_key_list([{"username": username}])
@@ -125,8 +140,7 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-@receiver(user_locked_out)
-def _on_locked_out(
+def on_locked_out(
     sender: Any,
     request: HttpRequest | None = None,
     username: str | None = None,

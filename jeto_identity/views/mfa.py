@@ -26,7 +26,7 @@ from ..conf import jeto_settings
 from ..mfa_forms import ChallengeForm, ReauthForm, TOTPCodeForm
 from ..redirects import safe_next_url
 from ..services import login as login_service
-from ..services import mfa, mfa_login
+from ..services import mfa, mfa_login, throttle
 
 WRONG_CODE = "That code didn't work. Check your app and try again."
 TOO_MANY = "Too many wrong codes. For your security, sign in again."
@@ -93,15 +93,19 @@ class ChallengeView(View):
         form = ChallengeForm(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
+        throttle_key = str(self.user.pk)  # django-axes: per account and per address, shared by every node
+        throttle.check(request, throttle.OTP, throttle_key)
         result = mfa.verify_second_factor(self.user, form.cleaned_data["code"])
         if result.throttled:
             form.add_error("code", _throttled_message(result.locked_until))
             return self._render(request, form, status=429)
         if not result.ok:
+            throttle.failed(request, throttle.OTP, throttle_key)
             if mfa_login.too_many_failures(mfa_login.record_failure(request, self.user)):
                 return _abandon_after_failures(request)
             form.add_error("code", WRONG_CODE)
             return self._render(request, form, status=400)
+        throttle.succeeded(request, throttle.OTP, throttle_key)
         next_url = self.pending.next_url
         url = mfa_login.finish_second_factor(request, self.pending, result.device)
         if result.method == "recovery":

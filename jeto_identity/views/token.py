@@ -11,9 +11,10 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
-from django.apps import apps
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from oauth2_provider.views import TokenView
+
+from ..services import throttle
 
 MAX_CLIENT_ID = 100
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -41,10 +42,8 @@ class ThrottledTokenMixin:
     """Put in front of any django-oauth-toolkit ``TokenView`` (sub)class."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not apps.is_installed("axes"):  # a host project without brute-force protection (system check W020)
+        if not throttle.enabled():  # a host project without brute-force protection (system check W020)
             return super().post(request, *args, **kwargs)
-        from ..services import throttle
-
         client_id = presented_client_id(request)
         key = client_id or "-"
         throttle.check(request, throttle.CLIENT_SECRET, key)  # 429 via the lockout handler when locked

@@ -212,3 +212,26 @@ def test_client_secret_limiter_answers_json_429(client, settings):
         throttle.check(_api_request("10.0.9.7"), throttle.CLIENT_SECRET, "client-abc")
     response = locked_out(_api_request())
     assert response.status_code == 429 and response["Content-Type"] == "application/json"
+
+
+# -- the MFA challenge (wired into the sign-in page) ------------------------------------------------------------
+
+
+def test_otp_guessing_at_the_challenge_is_throttled_across_sign_ins(acme_member, password):
+    from tests.identity.mfa_support import code_for, enrol
+
+    device, _ = enrol(acme_member)
+    for i in range(LIMIT):
+        client = _client(f"10.0.10.{i}")  # a fresh sign-in from a fresh address each time
+        assert sign_in(client, acme_member.email, password).url == "/login/mfa/"
+        device.refresh_from_db()
+        device.throttle_reset()  # take django-otp's own per-device delay out of the picture
+        wrong = f"{(int(code_for(device)) + 500_000) % 1_000_000:06d}"
+        client.post("/login/mfa/", {"code": wrong})
+    client = _client("10.0.10.99")
+    assert sign_in(client, acme_member.email, password).url == "/login/mfa/"
+    device.refresh_from_db()
+    device.throttle_reset()
+    response = client.post("/login/mfa/", {"code": code_for(device)})
+    assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
