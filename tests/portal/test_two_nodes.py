@@ -21,7 +21,11 @@ def nodes():
             "shell", "-c",
             "from jeto_identity.models import User\n"
             f"User.objects.create_user('alice@example.test', '{PASSWORD}')\n"
-            f"User.objects.create_user('bob@example.test', '{PASSWORD}')",
+            f"User.objects.create_user('bob@example.test', '{PASSWORD}')\n"
+            "from jeto_identity.models import OAuthClient\n"
+            "OAuthClient.objects.create(name='sync', client_id='sync-client', client_secret='sync-secret-0123456789',"
+            " client_type='confidential', authorization_grant_type='client-credentials',"
+            " allowed_scopes='organizations')",
             env={"DATABASE_URL": url},
         )
         env = {
@@ -54,3 +58,16 @@ def test_a_lockout_earned_on_one_node_holds_on_the_other(nodes):
     locked = _sign_in(requests.Session(), b.url, "bob@example.test", PASSWORD)
     assert locked.status_code == 429
     assert "Too many attempts" in locked.text
+
+
+def test_a_token_issued_by_one_node_is_accepted_by_the_other(nodes):
+    a, b = nodes
+    auth = ("sync-client", "sync-secret-0123456789")
+    issued = requests.post(
+        a.url + "/o/token/", {"grant_type": "client_credentials", "scope": "organizations"}, auth=auth, timeout=15
+    )
+    assert issued.status_code == 200, issued.text
+    token = issued.json()["access_token"]
+    seen = requests.post(b.url + "/o/introspect/", {"token": token}, auth=auth, timeout=15)
+    assert seen.status_code == 200 and seen.json()["active"] is True
+    assert seen.json()["scope"] == "organizations"
