@@ -15,7 +15,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django_otp.models import Device
 
-from .models import Membership, OAuthClient, Organization, User
+from .models import FederatedIdentity, Membership, OAuthClient, Organization, User
 from .models.users import normalize_email
 from .services import audit
 
@@ -229,3 +229,15 @@ def _device_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
         kind = type(instance).__name__.removesuffix("Device").lower() or "device"
         subject = user or str(instance.user_id)
         audit.record(audit.MFA_RESET, subject=subject, organization=audit.organization_for(user), device=kind)
+
+
+# -- single sign-on: a person's account linked to an IdP identity ---------------------------------------------
+
+
+@receiver(post_save, sender=FederatedIdentity, dispatch_uid="jeto_audit_sso_link")
+def _sso_linked(sender: Any, instance: FederatedIdentity, created: bool, **kwargs: Any) -> None:
+    if created:
+        connection = instance.connection
+        audit.record(
+            audit.SSO_LINK, subject=instance.user, organization=connection.organization, connection=connection.name
+        )

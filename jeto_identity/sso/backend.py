@@ -28,6 +28,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from ..conf import jeto_settings
 from ..models import SSOConnection
+from ..services import audit
 from ..services import sso as sso_service
 from . import http, metadata
 
@@ -201,10 +202,25 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
     def get_or_create_user(self, access_token: str | None, id_token: str, payload: dict[str, Any]):
         assert self.connection is not None
         claims = self.get_userinfo(access_token, id_token, payload)
+        connection = self.connection
         try:
-            return sso_service.resolve_user(self.connection, claims)
+            user = sso_service.resolve_user(connection, claims)
         except sso_service.SSOLoginRefused as exc:
-            logger.warning("federated sign-in refused via connection %s: %s", self.connection.pk, exc.reason)
+            logger.warning("federated sign-in refused via connection %s: %s", connection.pk, exc.reason)
             self.refusal = exc
             self.request.jeto_sso_refusal = exc
+            audit.record(
+                audit.SSO_SIGN_IN,
+                request=self.request,
+                subject=str(claims.get("email") or claims.get("sub") or ""),
+                organization=connection.organization,
+                outcome=audit.DENIED,
+                reason=exc.reason,
+                connection=connection.name,
+            )
             return None
+        audit.record(
+            audit.SSO_SIGN_IN, request=self.request, subject=user, organization=connection.organization,
+            connection=connection.name,
+        )
+        return user
