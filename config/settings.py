@@ -173,20 +173,20 @@ if not REDIS_URL:
     # Local-memory cache: fine for one development process; production sets REDIS_URL (docs/security.md).
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
-# Content Security Policy (django-csp 4): only our own origin; no inline script; frames and plugins off.
+# Content Security Policy (django-csp 4): only our own origin; no inline script or style; no framing or plugins.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "blob:"],  # blob: lets a page rasterise its own inline QR code
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
-        # Not 'self' only: the authorization endpoint redirects a form POST (consent, SSO) to a relying party.
-        "form-action": ["'self'", "https:"] + (["http:"] if DEBUG else []),
+        # No form-action: browsers apply it to the redirects that follow a form POST, and our sign-in, consent
+        # and SSO forms end in redirects to relying parties and IdPs (loopback http:// ones for native apps).
     },
 }
 

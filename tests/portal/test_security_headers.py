@@ -62,6 +62,7 @@ def test_login_page_has_csp_and_denies_framing(client):
     csp = response["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "form-action" not in csp  # would block the redirects to relying parties and IdPs after a POST
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
