@@ -101,6 +101,7 @@ def clear(*, username: str = "", ip_address: str | None = None) -> int:
     from axes.helpers import make_cache_key_list
 
     cache = _handler().get_implementation().cache
+    username = axes_username(None, {"email": username}) or ""  # the same canonical form axes hashed
     keys = []
     if username:
         keys += make_cache_key_list([{"username": username}])

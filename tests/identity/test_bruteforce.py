@@ -235,3 +235,11 @@ def test_otp_guessing_at_the_challenge_is_throttled_across_sign_ins(acme_member,
     response = client.post("/login/mfa/", {"code": code_for(device)})
     assert response.status_code == 429 and "Too many attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_success_resets_a_mixed_case_key():
+    for _ in range(LIMIT - 1):
+        throttle.failed(_api_request("10.0.11.1"), throttle.CLIENT_SECRET, "Client-ABC")
+    throttle.succeeded(_api_request("10.0.11.2"), throttle.CLIENT_SECRET, "Client-ABC")
+    throttle.failed(_api_request("10.0.11.3"), throttle.CLIENT_SECRET, "Client-ABC")
+    throttle.check(_api_request("10.0.11.4"), throttle.CLIENT_SECRET, "Client-ABC")  # 1 since the reset
