@@ -109,6 +109,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    # Application connections: identifies client-secret hashes. Never first, so never used for passwords.
+    "jeto_identity.hashers.ClientSecretHasher",
 ]
 
 JETO_PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
@@ -126,6 +128,11 @@ JETO_IDENTITY = {
     "ISSUER": env.str("JETO_ISSUER", default=""),
     "PASSWORD_MIN_LENGTH": JETO_PASSWORD_MIN_LENGTH,
     "SITE_NAME": env.str("JETO_SITE_NAME", default="Jeto"),
+    # Application connections (client credentials).
+    "CLIENT_SECRET_PEPPER": env.str("CLIENT_SECRET_PEPPER", default=""),
+    "CLIENT_SECRET_GRACE_SECONDS": env.int("CLIENT_SECRET_GRACE_SECONDS", default=24 * 60 * 60),
+    "BEARER_CACHE_SECONDS": env.float("API_BEARER_CACHE_SECONDS", default=1.0),
+    "API_TOKEN_LIFETIME": env.int("API_TOKEN_LIFETIME", default=3600),
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
@@ -138,6 +145,15 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # --- Application connections (client credentials) ---
+    # Generated secrets carry >= 256 bits; they are hashed with a keyed fast hash (see jeto_identity.hashers).
+    "CLIENT_SECRET_GENERATOR_CLASS": "jeto_identity.services.clients.ClientSecretGenerator",
+    "CLIENT_SECRET_HASHER": "jeto_client_hmac_sha256",
+    "SCOPES": {
+        "org:read": "Read the organisation the client belongs to.",
+        "members:read": "List the organisation's members.",
+        "members:write": "Change a member's role.",
+    },
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -357,3 +357,7 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if not request.user.is_superuser:
             raise Http404("No such page.")
         return super().user_change_password(request, id, form_url)
+
+
+# Application connections (issue 4) live in their own module.
+from . import admin_connections  # noqa: E402,F401

@@ -8,3 +8,6 @@ class JetoIdentityConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers system checks)
+        from .services import bearer
+
+        bearer.connect_signals()  # application connections: token-cache invalidation, disable => revoke

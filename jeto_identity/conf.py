@@ -22,7 +22,38 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Jeto",
     # Where a signed-in user lands when no safe `next` was given.
     "LOGIN_REDIRECT_URL": "/account/",
+    # --- Application connections (client-credentials clients) ---
+    # Key for the client-secret hash (ClientSecretHasher). Empty: derived from SECRET_KEY. Changing it (or
+    # SECRET_KEY when it is empty) invalidates every stored client secret.
+    "CLIENT_SECRET_PEPPER": "",
+    # Random bytes in a generated client secret (>= 32, i.e. at least 256 bits).
+    "CLIENT_SECRET_BYTES": 32,
+    # After a rotation the previous secret keeps working this long (seconds), so deployments can roll over.
+    "CLIENT_SECRET_GRACE_SECONDS": 24 * 60 * 60,
+    # Scopes an application connection may hold: name -> description (shown in admin and the OpenAPI document).
+    "API_SCOPES": {
+        "org:read": "Read the organisation the client belongs to.",
+        "members:read": "List the organisation's members.",
+        "members:write": "Change a member's role.",
+    },
+    # How long a web process may reuse a bearer-token check before asking the database again (seconds). This is
+    # the bound on how long a revoked token or a disabled client's token can still be accepted. At most 5.
+    "BEARER_CACHE_SECONDS": 1.0,
+    # Default access-token lifetime for application connections (seconds) when the client sets none.
+    "API_TOKEN_LIFETIME": 3600,
+    # last_used_at is written at most this often per client (seconds), keeping the token endpoint write-light.
+    "CLIENT_LAST_USED_RESOLUTION_SECONDS": 60,
 }
+
+
+def client_secret_pepper() -> bytes:
+    """The key for client-secret hashes: ``CLIENT_SECRET_PEPPER``, or one derived from SECRET_KEY."""
+    configured = jeto_settings.CLIENT_SECRET_PEPPER
+    if configured:
+        return configured.encode() if isinstance(configured, str) else bytes(configured)
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("jeto_identity.client_secret_pepper", "", algorithm="sha256").digest()
 
 
 class JetoSettings:

@@ -59,4 +59,6 @@ class Command(BaseCommand):
 
     def seed_extras(self) -> list[str]:
         """Hook for later features (demo relying party, API client); returns lines to print."""
-        return []
+        from jeto_portal.api.demo import seed_demo_client  # application connections
+
+        return [*seed_demo_client()]
