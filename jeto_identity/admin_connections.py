@@ -108,6 +108,12 @@ class ApplicationConnectionAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
             request._jeto_issued_secret = clients.prepare_connection(obj, created_by=request.user)
         super().save_model(request, obj, form, change)
 
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        """A connection's tokens and grants go with it: no separate permission on DOT's token models needed."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        token_names = {str(m._meta.verbose_name) for m in _token_models()}
+        return deleted, model_count, {p for p in perms_needed if str(p) not in token_names}, protected
+
     def response_add(self, request: HttpRequest, obj: ApplicationConnection, post_url_continue=None):
         secret = getattr(request, "_jeto_issued_secret", None)
         if secret is None:  # pragma: no cover - save_model always sets it
@@ -183,6 +189,18 @@ class ApplicationConnectionAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
         return response
+
+
+def _token_models() -> list:
+    from oauth2_provider import models as dot
+
+    return [
+        dot.get_access_token_model(),
+        dot.get_refresh_token_model(),
+        dot.get_id_token_model(),
+        dot.get_grant_model(),
+        dot.get_device_grant_model(),
+    ]
 
 
 def clients_org_ids(request: HttpRequest) -> frozenset[int]:
