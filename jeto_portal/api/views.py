@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timezone as dt_timezone
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from jeto_identity.models import Membership, Organization, Role
@@ -41,21 +44,37 @@ def _member(m: Membership) -> dict:
     }
 
 
+_ORG_FIELDS = ("id", "slug", "name", "mfa_required", "sso_enforced", "created_at")
+
+
+def _org_sql() -> str:
+    """The organisation endpoint's one query, built once from the model (it is the API's hottest path)."""
+    opts = Organization._meta
+    columns = ", ".join(connection.ops.quote_name(opts.get_field(f).column) for f in _ORG_FIELDS)
+    return f"SELECT {columns} FROM {connection.ops.quote_name(opts.db_table)} WHERE {opts.pk.column} = %s"
+
+
+_org_query: str | None = None
+
+
 @require_scope("org:read")
 def _organization(request: HttpRequest) -> JsonResponse:
-    org = Organization.objects.only("pk", "slug", "name", "mfa_required", "sso_enforced", "created_at").get(
-        pk=request.api_token.organization_id
-    )
-    return JsonResponse(
-        {
-            "id": org.pk,
-            "slug": org.slug,
-            "name": org.name,
-            "mfa_required": org.mfa_required,
-            "sso_enforced": org.sso_enforced,
-            "created_at": org.created_at.isoformat(),
-        }
-    )
+    global _org_query
+    if _org_query is None:
+        _org_query = _org_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(_org_query, [request.api_token.organization_id])
+        row = cursor.fetchone()
+    if row is None:  # the organisation was deleted with the token still cached
+        return _problem(404, "not_found", "The organisation no longer exists.")
+    data = dict(zip(_ORG_FIELDS, row, strict=True))
+    created = data["created_at"]
+    if isinstance(created, str):  # SQLite hands raw cursors text
+        created = parse_datetime(created)
+    if timezone.is_naive(created):
+        created = timezone.make_aware(created, dt_timezone.utc)
+    data["created_at"] = created.isoformat()
+    return JsonResponse(data)
 
 
 @csrf_exempt

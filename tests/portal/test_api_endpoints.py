@@ -236,3 +236,10 @@ def test_client_credentials_basic_header_is_not_a_bearer(client, acme_conn):
         "/api/v1/organization", HTTP_AUTHORIZATION=basic(acme_conn.client_id, acme_conn.client_secret)
     )
     assert response.status_code == 401
+
+
+def test_organisation_created_at_is_an_aware_iso_timestamp(client, acme_conn, acme):
+    from datetime import datetime
+
+    value = api(client, "organization", get_token(client, acme_conn)).json()["created_at"]
+    assert datetime.fromisoformat(value) == acme.created_at

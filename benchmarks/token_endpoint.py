@@ -1,0 +1,254 @@
+#!/usr/bin/env python
+"""Side-by-side benchmark: the portal vs a stock django-oauth-toolkit configuration.
+
+For each configuration it starts gunicorn itself (same worker settings, same middleware, PostgreSQL), loads it
+from this machine with ``wrk`` over keep-alive connections on 127.0.0.1, and reports
+
+- client-credentials grants/s at /o/token/ (client_secret_basic),
+- bearer-authenticated API requests/s at /api/v1/organization,
+- p50/p99 latency for both, and
+- how long after a revocation the revoked token was still accepted by any worker.
+
+Usage (needs PostgreSQL, and wrk: ``apt-get install -y wrk``)::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jeto_bench python benchmarks/token_endpoint.py
+
+Options: --duration SECONDS (10), --connections N (4), --workers N (2), --threads N (1: sync workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+CONFIGS = [("portal", "config.settings"), ("stock DOT", "benchmarks.stock_settings")]
+
+
+def env_for(settings_module: str, database_url: str, redis_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=settings_module,
+        DATABASE_URL=database_url,
+        SECRET_KEY="benchmark-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="WARNING",
+        SECURE_COOKIES="false",
+        SECURE_HSTS_SECONDS="0",
+        PYTHONPATH=str(ROOT),
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def ensure_database(database_url: str) -> None:
+    import psycopg
+
+    parsed = urllib.parse.urlparse(database_url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def http(method: str, url: str, *, headers: dict | None = None, data: bytes | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def basic(client_id: str, client_secret: str) -> str:
+    raw = f"{urllib.parse.quote_plus(client_id)}:{urllib.parse.quote_plus(client_secret)}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def get_token(base: str, creds: dict) -> str:
+    status, body = http(
+        "POST",
+        f"{base}/o/token/",
+        headers={"Authorization": basic(**creds), "Content-Type": "application/x-www-form-urlencoded"},
+        data=b"grant_type=client_credentials",
+    )
+    assert status == 200, (status, body)
+    return json.loads(body)["access_token"]
+
+
+class Gunicorn:
+    def __init__(self, env: dict, port: int, workers: int, threads: int) -> None:
+        self.env, self.port, self.workers, self.threads = env, port, workers, threads
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> str:
+        args = [PY, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}"]
+        args += ["--workers", str(self.workers), "--log-level", "warning", "--keep-alive", "5"]
+        if self.threads > 1:
+            args += ["--worker-class", "gthread", "--threads", str(self.threads)]
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env)
+        base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                http("GET", f"{base}/o/token/")
+                return base
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc) -> None:
+        assert self.proc is not None
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, duration: int, connections: int, script: str | None = None, headers: list[str] = ()) -> dict:
+    args = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    for h in headers:
+        args += ["-H", h]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    pct = {}
+    for label in ("50%", "99%"):
+        m = re.search(rf"^\s+{re.escape(label)}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        pct[label] = float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
+    return {
+        "rps": rps,
+        "total": total,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+        "p50_ms": pct["50%"],
+        "p99_ms": pct["99%"],
+    }
+
+
+def token_script(creds: dict, directory: str) -> str:
+    path = Path(directory) / "token.lua"
+    path.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+        f'wrk.headers["Authorization"] = "{basic(**creds)}"\n'
+        'wrk.body = "grant_type=client_credentials"\n'
+    )
+    return str(path)
+
+
+def revocation_lag(base: str, creds: dict, window: float = 2.0) -> float:
+    """Seconds after the revocation response during which any worker still accepted the token."""
+    token = get_token(base, creds)
+    auth = {"Authorization": f"Bearer {token}"}
+    for _ in range(40):  # warm every worker's cache with this token
+        assert http("GET", f"{base}/api/v1/organization", headers=auth)[0] == 200
+    status, _ = http(
+        "POST",
+        f"{base}/o/revoke_token/",
+        headers={"Authorization": basic(**creds), "Content-Type": "application/x-www-form-urlencoded"},
+        data=urllib.parse.urlencode({"token": token}).encode(),
+    )
+    assert status == 200, status
+    revoked_at = time.monotonic()
+    last_accepted = 0.0
+    while time.monotonic() - revoked_at < window:
+        if http("GET", f"{base}/api/v1/organization", headers=auth)[0] == 200:
+            last_accepted = time.monotonic() - revoked_at
+        time.sleep(0.005)
+    return last_accepted
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--only", choices=["portal", "stock"], default=None)
+    args = parser.parse_args()
+
+    database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jeto_bench")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url.startswith("postgres"):
+        print("Set DATABASE_URL to a PostgreSQL database (the benchmark's own).", file=sys.stderr)
+        return 2
+    if not shutil.which("wrk"):
+        print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    ensure_database(database_url)
+    portal_env = env_for("config.settings", database_url, redis_url)
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=portal_env, check=True)
+    setup = subprocess.run(
+        [PY, "-m", "benchmarks.setup_data"], cwd=ROOT, env=portal_env, check=True, capture_output=True, text=True
+    )
+    creds = json.loads(setup.stdout.strip().splitlines()[-1])
+
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, settings_module in CONFIGS:
+            key = "portal" if label == "portal" else "stock"
+            if args.only and args.only != key:
+                continue
+            env = env_for(settings_module, database_url, redis_url)
+            with Gunicorn(env, args.port, args.workers, args.threads) as base:
+                token = get_token(base, creds[key])
+                for _ in range(20):
+                    http("GET", f"{base}/api/v1/organization", headers={"Authorization": f"Bearer {token}"})
+                grants = wrk(f"{base}/o/token/", args.duration, args.connections, token_script(creds[key], tmp))
+                api = wrk(
+                    f"{base}/api/v1/organization",
+                    args.duration,
+                    args.connections,
+                    headers=[f"Authorization: Bearer {token}"],
+                )
+                lag = revocation_lag(base, creds[key])
+            results[label] = {"grants": grants, "api": api, "revocation_lag_s": lag}
+            print(f"{label}: done", file=sys.stderr, flush=True)
+
+    worker = f"{args.workers} x {'gthread/' + str(args.threads) if args.threads > 1 else 'sync'}"
+    print(f"\ngunicorn {worker} workers, wrk {args.connections} connections, {args.duration}s per run, 127.0.0.1\n")
+    header = f"{'':28}" + "".join(f"{label:>22}" for label in results)
+    print(header)
+    rows = [
+        ("grants/s", lambda r: f"{r['grants']['rps']:.0f}"),
+        ("grant p50 / p99 (ms)", lambda r: f"{r['grants']['p50_ms']:.1f} / {r['grants']['p99_ms']:.1f}"),
+        ("grant non-2xx", lambda r: str(r["grants"]["non_2xx"])),
+        ("API requests/s", lambda r: f"{r['api']['rps']:.0f}"),
+        ("API p50 / p99 (ms)", lambda r: f"{r['api']['p50_ms']:.2f} / {r['api']['p99_ms']:.2f}"),
+        ("API non-2xx", lambda r: str(r["api"]["non_2xx"])),
+        ("revoked token accepted for", lambda r: f"{r['revocation_lag_s'] * 1000:.0f} ms"),
+    ]
+    for name, fmt in rows:
+        print(f"{name:28}" + "".join(f"{fmt(r):>22}" for r in results.values()))
+    print("\n" + json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
