@@ -82,7 +82,7 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", defau
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Bounded waits: an unreachable database fails fast instead of hanging a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -5,8 +5,8 @@ Minimal version from the application-connections work: the OpenID Provider work 
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
-from .client_credentials import ClientCredentialsValidatorMixin
+from .client_credentials import ClientCredentialsValidatorMixin, IssuedTokenCaptureMixin
 
 
-class JetoOAuth2Validator(ClientCredentialsValidatorMixin, OAuth2Validator):
+class JetoOAuth2Validator(ClientCredentialsValidatorMixin, IssuedTokenCaptureMixin, OAuth2Validator):
     pass

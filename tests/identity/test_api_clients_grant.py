@@ -176,3 +176,33 @@ def test_revocation_endpoint_revokes_and_the_api_refuses(client, acme_conn):
     assert revoked.status_code == 200
     assert not AccessToken.objects.exists()
     assert client.get("/api/v1/organization", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_app_authorized_signal_carries_the_issued_token(client, acme_conn):
+    from oauth2_provider.signals import app_authorized
+
+    seen = []
+
+    def receiver(sender, request, token, **kwargs):
+        seen.append(token)
+
+    app_authorized.connect(receiver)
+    try:
+        body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
+    finally:
+        app_authorized.disconnect(receiver)
+    assert len(seen) == 1 and seen[0].pk is not None
+    assert seen[0].token_checksum == bearer.checksum(body["access_token"])
+    assert seen[0].application_id == acme_conn.client.pk
+
+
+def test_failed_grant_sends_no_signal(client, acme_conn):
+    from oauth2_provider.signals import app_authorized
+
+    seen = []
+    app_authorized.connect(lambda sender, **kw: seen.append(kw), weak=False, dispatch_uid="t")
+    try:
+        request_token(client, acme_conn.client_id, "wrong")
+    finally:
+        app_authorized.disconnect(dispatch_uid="t")
+    assert seen == []
