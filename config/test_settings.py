@@ -7,4 +7,3 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
 from config.settings import *  # noqa: E402,F403
-

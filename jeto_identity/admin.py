@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
@@ -60,6 +61,18 @@ class OrgScopedAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser or (self.org_admins_may_delete and self._org_admin_may(request, obj))
+
+    def _raise_404_unless_in_scope(self, request: HttpRequest, object_id: str) -> None:
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404("No such object.")
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        self._raise_404_unless_in_scope(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        self._raise_404_unless_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str):
         # Out of scope and nonexistent look the same: a plain 404, not a hint in a redirect message.
@@ -314,6 +327,12 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        if not change and isinstance(form, OrgAdminUserCreationForm):
+            form.save_with_membership(obj)
+        else:
+            super().save_model(request, obj, form, change)
 
     def get_fieldsets(self, request, obj=None):
         if request.user.is_superuser:

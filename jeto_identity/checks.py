@@ -10,9 +10,7 @@ from django.core.checks import Error, Tags, register
 def check_installation(app_configs, **kwargs) -> list[Error]:
     errors: list[Error] = []
     if settings.AUTH_USER_MODEL != "jeto_identity.User":
-        errors.append(
-            Error("Jeto Identity needs AUTH_USER_MODEL = 'jeto_identity.User'.", id="jeto_identity.E001")
-        )
+        errors.append(Error("Jeto Identity needs AUTH_USER_MODEL = 'jeto_identity.User'.", id="jeto_identity.E001"))
     if getattr(settings, "OAUTH2_PROVIDER_APPLICATION_MODEL", "") != "jeto_identity.OAuthClient":
         errors.append(
             Error(
@@ -25,9 +23,7 @@ def check_installation(app_configs, **kwargs) -> list[Error]:
     auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
     otp = "django_otp.middleware.OTPMiddleware"
     if session not in middleware or auth not in middleware or middleware.index(session) > middleware.index(auth):
-        errors.append(
-            Error("SessionMiddleware must come before AuthenticationMiddleware.", id="jeto_identity.E003")
-        )
+        errors.append(Error("SessionMiddleware must come before AuthenticationMiddleware.", id="jeto_identity.E003"))
     if otp in middleware and auth in middleware and middleware.index(otp) < middleware.index(auth):
         errors.append(
             Error("django_otp's OTPMiddleware must come after AuthenticationMiddleware.", id="jeto_identity.E004")

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
 
+from .models import User
 from .models.users import normalize_email
 
 
@@ -19,12 +23,30 @@ class EmailStepForm(forms.Form):
 
 
 class PasswordStepForm(forms.Form):
+    """Step 2. ``authenticate`` is called with the password; any failure is one generic message."""
+
+    GENERIC_FAILURE = "That email and password don't match. Check both and try again."
+
     password = forms.CharField(
         label="Password",
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
+
+    def __init__(self, *args, authenticate: Callable[[str], User | None] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._authenticate = authenticate
+        self.user: User | None = None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        password = data.get("password")
+        self.user = self._authenticate(password) if (password and self._authenticate) else None
+        if self.user is None:
+            self.errors.pop("password", None)
+            raise ValidationError({"password": self.GENERIC_FAILURE})
+        return data
 
 
 class JetoPasswordChangeForm(PasswordChangeForm):

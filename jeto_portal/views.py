@@ -6,7 +6,9 @@ from jeto_identity.redirects import safe_next_url
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponseRedirect(reverse("jeto_identity:account" if request.user.is_authenticated else "jeto_identity:login"))
+    return HttpResponseRedirect(
+        reverse("jeto_identity:account" if request.user.is_authenticated else "jeto_identity:login")
+    )
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:

@@ -26,9 +26,7 @@ def administered_org_ids(user: User) -> frozenset[int]:
 def owned_org_ids(user: User) -> frozenset[int]:
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    return frozenset(
-        Membership.objects.filter(user=user, role=Role.OWNER).values_list("organization_id", flat=True)
-    )
+    return frozenset(Membership.objects.filter(user=user, role=Role.OWNER).values_list("organization_id", flat=True))
 
 
 def is_org_admin(user: User) -> bool:

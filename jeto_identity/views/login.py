@@ -17,8 +17,6 @@ from ..forms import EmailStepForm, PasswordStepForm
 from ..redirects import safe_next_url
 from ..services import login as login_service
 
-GENERIC_FAILURE = "That email and password don't match. Check both and try again."
-
 
 def _finish(request: HttpRequest, pending: login_service.PendingLogin, stage_url: str | None) -> HttpResponse:
     if stage_url:
@@ -43,7 +41,9 @@ class EmailStepView(View):
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "next": next_url}, status=400)
         pending = login_service.begin(request, form.cleaned_data["email"], next_url)
-        return HttpResponseRedirect(login_service.route_email(request, pending) or reverse("jeto_identity:login_password"))
+        return HttpResponseRedirect(
+            login_service.route_email(request, pending) or reverse("jeto_identity:login_password")
+        )
 
 
 @method_decorator([never_cache, csrf_protect, sensitive_post_parameters("password")], name="dispatch")
@@ -64,13 +64,12 @@ class PasswordStepView(View):
         pending = self._pending(request)
         if pending is None:
             return redirect("jeto_identity:login")
-        form = PasswordStepForm(request.POST)
-        user = login_service.check_password(request, pending, form.cleaned_data["password"]) if form.is_valid() else None
-        if user is None:
-            form = PasswordStepForm()
-            form.add_error("password", GENERIC_FAILURE)
+        form = PasswordStepForm(
+            request.POST, authenticate=lambda password: login_service.check_password(request, pending, password)
+        )
+        if not form.is_valid():
             return render(request, self.template_name, {"form": form, "email": pending.email}, status=400)
-        return _finish(request, pending, login_service.first_factor_passed(request, pending, user, "pwd"))
+        return _finish(request, pending, login_service.first_factor_passed(request, pending, form.user, "pwd"))
 
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
@@ -87,7 +86,7 @@ class LogoutView(View):
 
 
 class RestartView(View):
-    """"Not you?" link: forget the email typed at step 1."""
+    """ "Not you?" link: forget the email typed at step 1."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         login_service.abandon(request)

@@ -43,9 +43,7 @@ class Command(BaseCommand):
                     domain=domain, defaults={"organization": org, "verified": True}
                 )
                 for email, role in members:
-                    Membership.objects.update_or_create(
-                        user=users[email], organization=org, defaults={"role": role}
-                    )
+                    Membership.objects.update_or_create(user=users[email], organization=org, defaults={"role": role})
             extra_lines = self.seed_extras()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Every demo account's password is:"))
         self.stdout.write(f"  {DEMO_PASSWORD}")
