@@ -13,7 +13,7 @@ Usage (needs PostgreSQL, and wrk: ``apt-get install -y wrk``)::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jeto_bench python benchmarks/token_endpoint.py
 
-Options: --duration SECONDS (10), --connections N (4), --workers N (2), --threads N (1: sync workers).
+Options: --duration SECONDS (10), --connections N (4), --workers N (2), --threads N (4 gthread; 1: sync workers).
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--only", choices=["portal", "stock"], default=None)
     args = parser.parse_args()
@@ -210,6 +210,7 @@ def main() -> int:
     creds = json.loads(setup.stdout.strip().splitlines()[-1])
 
     results = {}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         for label, settings_module in CONFIGS:
             key = "portal" if label == "portal" else "stock"
@@ -232,7 +233,8 @@ def main() -> int:
             print(f"{label}: done", file=sys.stderr, flush=True)
 
     worker = f"{args.workers} x {'gthread/' + str(args.threads) if args.threads > 1 else 'sync'}"
-    print(f"\ngunicorn {worker} workers, wrk {args.connections} connections, {args.duration}s per run, 127.0.0.1\n")
+    print(f"\ngunicorn {worker} workers, wrk {args.connections} connections, {args.duration}s per run, 127.0.0.1")
+    print(f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}\n")
     header = f"{'':28}" + "".join(f"{label:>22}" for label in results)
     print(header)
     rows = [
