@@ -122,10 +122,10 @@ class ApplicationConnectionAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        info = self.opts.app_label, self.opts.model_name
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path("<path:object_id>/rotate/", wrap(self.rotate_view), name="%s_%s_rotate" % info),
-            path("<path:object_id>/revoke/", wrap(self.revoke_view), name="%s_%s_revoke" % info),
+            path("<path:object_id>/rotate/", wrap(self.rotate_view), name=f"{prefix}_rotate"),
+            path("<path:object_id>/revoke/", wrap(self.revoke_view), name=f"{prefix}_revoke"),
             *super().get_urls(),
         ]
 

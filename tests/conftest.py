@@ -6,6 +6,9 @@ import pytest
 
 from jeto_identity.models import Membership, Organization, OrganizationDomain, Role, User
 
+# Application connections' fixtures (acme_conn, acme_writer, globex_conn, fresh_bearer_cache).
+pytest_plugins = ["tests.api_clients_support"]
+
 PASSWORD = "a-long-enough-test-passphrase"
 
 

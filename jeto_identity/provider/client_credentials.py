@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote_plus
-
-from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator

@@ -133,6 +133,4 @@ def _on_client_saved(sender, instance: OAuthClient, **kwargs) -> None:
 def connect_signals() -> None:
     post_delete.connect(_on_token_deleted, sender=get_access_token_model(), dispatch_uid="jeto_bearer_forget")
     post_save.connect(_on_client_saved, sender=OAuthClient, dispatch_uid="jeto_client_disabled")
-    post_save.connect(
-        _on_client_saved, sender="jeto_identity.ApplicationConnection", dispatch_uid="jeto_conn_dis"
-    )
+    post_save.connect(_on_client_saved, sender="jeto_identity.ApplicationConnection", dispatch_uid="jeto_conn_dis")

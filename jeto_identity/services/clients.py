@@ -58,9 +58,7 @@ def clean_scopes(scopes: str | list[str] | tuple[str, ...]) -> str:
     names = scopes.split() if isinstance(scopes, str) else [s for s in scopes if s]
     unknown = sorted(set(names) - set(api_scopes()))
     if unknown:
-        raise ValidationError(
-            f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(sorted(api_scopes()))}."
-        )
+        raise ValidationError(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(sorted(api_scopes()))}.")
     if not names:
         raise ValidationError("Choose at least one scope.")
     return " ".join(sorted(set(names)))
@@ -136,9 +134,7 @@ def rotate_secret(
 
 def end_grace_period(client: OAuthClient) -> None:
     """Stop accepting the previous secret now (e.g. once every deployment has the new one)."""
-    OAuthClient.objects.filter(pk=client.pk).update(
-        previous_client_secret="", previous_secret_expires_at=None
-    )
+    OAuthClient.objects.filter(pk=client.pk).update(previous_client_secret="", previous_secret_expires_at=None)
     client.previous_client_secret, client.previous_secret_expires_at = "", None
 
 

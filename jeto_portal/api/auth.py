@@ -71,9 +71,7 @@ def require_scope(scope: str | None) -> Callable:
                 return problem
             info = bearer.authenticate(token)
             if info is None:
-                return error_response(
-                    request, 401, "invalid_token", "The access token is invalid or has expired."
-                )
+                return error_response(request, 401, "invalid_token", "The access token is invalid or has expired.")
             if not info.allows(scope):
                 return error_response(
                     request,

@@ -154,9 +154,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "parameters": [_member_id_param()],
                     "requestBody": {
                         "required": True,
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/RoleChange"}}
-                        },
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RoleChange"}}},
                     },
                     "responses": {
                         "200": _json("The member, changed.", "#/components/schemas/Member"),

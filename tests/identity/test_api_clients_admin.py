@@ -11,12 +11,7 @@ from oauth2_provider.models import get_access_token_model
 
 from jeto_identity.models import ApplicationConnection, OAuthClient
 from jeto_identity.services import clients
-from tests.api_clients_support import (  # noqa: F401
-    acme_conn,
-    fresh_bearer_cache,
-    globex_conn,
-    request_token,
-)
+from tests.api_clients_support import request_token
 
 BASE = "/admin/jeto_identity/applicationconnection/"
 AccessToken = get_access_token_model()

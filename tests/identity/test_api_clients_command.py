@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from jeto_identity.models import OAuthClient
 from jeto_identity.services import clients
-from tests.api_clients_support import api, fresh_bearer_cache, request_token  # noqa: F401
+from tests.api_clients_support import api, request_token
 
 
 def _run(*args: str) -> dict:

@@ -10,14 +10,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from jeto_identity.models import OAuthClient
 from jeto_identity.services import bearer, clients
-from tests.api_clients_support import (  # noqa: F401
-    TOKEN_URL,
-    acme_conn,
-    basic,
-    fresh_bearer_cache,
-    globex_conn,
-    request_token,
-)
+from tests.api_clients_support import TOKEN_URL, basic, request_token
 
 AccessToken = get_access_token_model()
 

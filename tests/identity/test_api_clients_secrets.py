@@ -15,7 +15,7 @@ from jeto_identity.conf import jeto_settings
 from jeto_identity.hashers import ClientSecretHasher
 from jeto_identity.models import OAuthClient
 from jeto_identity.services import clients
-from tests.api_clients_support import acme_conn, fresh_bearer_cache, request_token  # noqa: F401
+from tests.api_clients_support import request_token
 
 
 def _bits(secret: str) -> float:

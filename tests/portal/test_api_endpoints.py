@@ -13,15 +13,7 @@ from oauth2_provider.models import get_access_token_model
 
 from jeto_identity.models import Membership, OAuthClient, Role
 from jeto_identity.services import bearer, clients
-from tests.api_clients_support import (  # noqa: F401
-    acme_conn,
-    acme_writer,
-    api,
-    basic,
-    fresh_bearer_cache,
-    get_token,
-    globex_conn,
-)
+from tests.api_clients_support import api, basic, get_token
 
 AccessToken = get_access_token_model()
 

@@ -12,7 +12,7 @@ from oauth2_provider.settings import oauth2_settings
 from jeto_identity.services import clients
 from jeto_portal.api import urls as api_urls
 from jeto_portal.api import views
-from tests.api_clients_support import acme_writer, api, fresh_bearer_cache, get_token  # noqa: F401
+from tests.api_clients_support import api, get_token
 
 HTTP_METHODS = {"get", "patch", "post", "put", "delete"}
 
