@@ -115,3 +115,23 @@ def test_secret_never_reaches_the_logs(client, acme_conn, caplog):
     assert caplog.records  # the flows above did log
     for secret in (acme_conn.client_secret, rotated.client_secret):
         assert secret not in caplog.text
+
+
+def test_system_checks_catch_hasher_and_scope_misconfiguration(settings):
+    from jeto_identity.checks_clients import check_client_secret_hashing, check_client_secret_pepper
+
+    assert check_client_secret_hashing(None) == []
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    assert [e.id for e in check_client_secret_hashing(None)] == ["jeto_identity.E101"]
+    settings.PASSWORD_HASHERS = ["jeto_identity.hashers.ClientSecretHasher"]
+    assert "jeto_identity.E102" in [e.id for e in check_client_secret_hashing(None)]
+    settings.PASSWORD_HASHERS = [
+        "jeto_identity.hashers.OwaspArgon2PasswordHasher",
+        "jeto_identity.hashers.ClientSecretHasher",
+    ]
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "SCOPES": {"read": "r"}}
+    assert [e.id for e in check_client_secret_hashing(None)] == ["jeto_identity.W102"]
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": ""}
+    assert [w.id for w in check_client_secret_pepper(None)] == ["jeto_identity.W101"]
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": "p" * 40}
+    assert check_client_secret_pepper(None) == []
