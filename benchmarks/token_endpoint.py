@@ -102,7 +102,8 @@ class Gunicorn:
         args += ["--workers", str(self.workers), "--log-level", "warning", "--keep-alive", "5"]
         if self.threads > 1:
             args += ["--worker-class", "gthread", "--threads", str(self.threads)]
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env)
+        self.log = tempfile.TemporaryFile()  # gunicorn's and Django's output (401s while probing revocation)
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -120,6 +121,7 @@ class Gunicorn:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.close()
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -203,7 +205,9 @@ def main() -> int:
         return 2
     ensure_database(database_url)
     portal_env = env_for("config.settings", database_url, redis_url)
-    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=portal_env, check=True)
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=portal_env, check=True, capture_output=True
+    )
     setup = subprocess.run(
         [PY, "-m", "benchmarks.setup_data"], cwd=ROOT, env=portal_env, check=True, capture_output=True, text=True
     )

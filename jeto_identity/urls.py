@@ -26,10 +26,10 @@ urlpatterns = [
 # Minimal mount; the OpenID Provider work mounts DOT's full set (authorize, userinfo, discovery).
 from oauth2_provider import views as oauth2_views  # noqa: E402
 
-from .provider.client_credentials import TokenView  # noqa: E402
+from .provider.client_credentials import IntrospectTokenView, TokenView  # noqa: E402
 
 urlpatterns += [
     path("o/token/", TokenView.as_view(), name="token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
-    path("o/introspect/", oauth2_views.IntrospectTokenView.as_view(), name="introspect"),
+    path("o/introspect/", IntrospectTokenView.as_view(), name="introspect"),
 ]

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote_plus
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth2_views
+from oauth2_provider.models import get_access_token_model
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request
 
@@ -148,9 +150,7 @@ class TokenView(oauth2_views.TokenView):
     """DOT's token endpoint, sending ``app_authorized`` with the token already in hand."""
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
-    def authorization_flow_token_response(
-        self, request: HttpRequest, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
+    def authorization_flow_token_response(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         bucket: list = []
         reset = _issued_tokens.set(bucket)
         try:
@@ -166,3 +166,48 @@ class TokenView(oauth2_views.TokenView):
         for key, value in headers.items():
             response[key] = value
         return response
+
+
+class IntrospectTokenView(oauth2_views.IntrospectTokenView):
+    """DOT's RFC 7662 endpoint, except that an application connection learns about its own tokens only.
+
+    Stock DOT answers any authenticated client about any token; a connection of one organisation must not learn
+    anything about another's tokens, so those are reported ``{"active": false}`` like unknown ones.
+    """
+
+    def _restricted(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code != 200:
+            return response
+        caller = _caller_client_id(request)
+        if caller is None:
+            return response
+        client = OAuthClient.objects.filter(client_id=caller).only("authorization_grant_type").first()
+        if client is None or client.authorization_grant_type != OAuthClient.GRANT_CLIENT_CREDENTIALS:
+            return response
+        data = json.loads(response.content or b"{}")
+        if data.get("active") and data.get("client_id") != caller:
+            return JsonResponse({"active": False})
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._restricted(request, super().get(request, *args, **kwargs))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._restricted(request, super().post(request, *args, **kwargs))
+
+
+def _caller_client_id(request: HttpRequest) -> str | None:
+    """Who authenticated to the introspection endpoint: Basic, body credentials or a bearer token's client."""
+    scheme, _, value = (request.META.get("HTTP_AUTHORIZATION") or "").strip().partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            client_id, _, _ = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, ValueError):
+            return None
+        return unquote_plus(client_id)
+    if scheme.lower() == "bearer":
+        from ..services.bearer import checksum
+
+        token = get_access_token_model().objects.filter(token_checksum=checksum(value.strip()))
+        return token.values_list("application__client_id", flat=True).first()
+    return request.POST.get("client_id")

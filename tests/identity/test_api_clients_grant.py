@@ -199,3 +199,20 @@ def test_failed_grant_sends_no_signal(client, acme_conn):
     finally:
         app_authorized.disconnect(dispatch_uid="t")
     assert seen == []
+
+
+def test_introspection_tells_a_connection_about_its_own_tokens_only(client, acme_conn, globex_conn):
+    acme_token = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()["access_token"]
+    globex_token = request_token(client, globex_conn.client_id, globex_conn.client_secret).json()["access_token"]
+    acme_auth = basic(acme_conn.client_id, acme_conn.client_secret)
+    own = client.post("/o/introspect/", {"token": acme_token}, HTTP_AUTHORIZATION=acme_auth).json()
+    assert own["active"] is True and own["client_id"] == acme_conn.client_id
+    other = client.post("/o/introspect/", {"token": globex_token}, HTTP_AUTHORIZATION=acme_auth)
+    assert other.status_code == 200 and other.json() == {"active": False}
+    by_body = client.post(
+        "/o/introspect/",
+        {"token": globex_token, "client_id": acme_conn.client_id, "client_secret": acme_conn.client_secret},
+    )
+    assert by_body.json() == {"active": False}
+    wrong = client.post("/o/introspect/", {"token": acme_token}, HTTP_AUTHORIZATION=basic(acme_conn.client_id, "x"))
+    assert wrong.status_code in (401, 403)
