@@ -86,14 +86,17 @@ def _load(token_checksum: str) -> TokenInfo | None:
             "application__client_id",
             "application__organization_id",
             "scope",
+            "application__allowed_scopes",
             "expires",
         )
         .first()
     )
     if row is None:
         return None
-    pk, client_pk, client_id, org_id, scope, expires = row
-    return TokenInfo(pk, client_pk, client_id, org_id, frozenset(scope.split()), expires.timestamp())
+    pk, client_pk, client_id, org_id, scope, allowed, expires = row
+    # A token keeps only the scopes its client still holds: narrowing a client's scopes takes effect at once.
+    scopes = frozenset(scope.split()) & frozenset(allowed.split())
+    return TokenInfo(pk, client_pk, client_id, org_id, scopes, expires.timestamp())
 
 
 def authenticate(token: str) -> TokenInfo | None:

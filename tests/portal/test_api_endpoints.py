@@ -235,3 +235,12 @@ def test_organisation_created_at_is_an_aware_iso_timestamp(client, acme_conn, ac
 
     value = api(client, "organization", get_token(client, acme_conn)).json()["created_at"]
     assert datetime.fromisoformat(value) == acme.created_at
+
+
+def test_narrowing_a_clients_scopes_narrows_its_live_tokens(client, acme_conn):
+    token = get_token(client, acme_conn)
+    assert api(client, "members", token).status_code == 200
+    OAuthClient.objects.filter(pk=acme_conn.client.pk).update(allowed_scopes="org:read")
+    bearer.clear_cache()  # as after the 1 s bound
+    assert api(client, "members", token).status_code == 403
+    assert api(client, "organization", token).status_code == 200
