@@ -23,6 +23,7 @@ import base64
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,62 @@ class Gunicorn:
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+
+
+def _children(ppid: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == ppid:
+                pids.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    return pids
+
+
+def _pg_backends(database_url: str) -> list[int]:
+    import psycopg
+
+    name = urllib.parse.urlparse(database_url).path.lstrip("/")
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+class CpuMeter:
+    """CPU seconds spent by gunicorn (master + workers), this benchmark's PostgreSQL backends and wrk.
+
+    Other tenants of the machine do not count, so CPU per request is a contention-independent cost.
+    """
+
+    def __init__(self, master_pid: int, database_url: str) -> None:
+        self.master, self.database_url = master_pid, database_url
+
+    def _sample(self) -> dict[int, float]:
+        pids = [self.master, *_children(self.master), *_pg_backends(self.database_url)]
+        return {pid: _cpu_seconds(pid) for pid in pids}
+
+    def __enter__(self) -> CpuMeter:
+        self.before = self._sample()
+        self.wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        after = self._sample()
+        wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.server = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
+        self.load = (wrk_after.ru_utime + wrk_after.ru_stime) - (self.wrk_before.ru_utime + self.wrk_before.ru_stime)
 
 
 def wrk(url: str, duration: int, connections: int, script: str | None = None, headers: list[str] = ()) -> dict:
@@ -185,6 +242,18 @@ def revocation_lag(base: str, creds: dict, window: float = 2.0) -> float:
     return last_accepted
 
 
+def _cpu_ms(run: dict) -> float:
+    return (run["cpu_server_s"] + run["cpu_load_s"]) * 1000 / max(run["total"], 1)
+
+
+def _per(run: dict) -> str:
+    return f"{_cpu_ms(run):.2f} (server {run['cpu_server_s'] * 1000 / max(run['total'], 1):.2f})"
+
+
+def _projected(run: dict) -> str:
+    return f"{2 * 1000 / _cpu_ms(run):.0f}" if _cpu_ms(run) > 0 else "n/a"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
@@ -221,17 +290,23 @@ def main() -> int:
             if args.only and args.only != key:
                 continue
             env = env_for(settings_module, database_url, redis_url)
-            with Gunicorn(env, args.port, args.workers, args.threads) as base:
+            server = Gunicorn(env, args.port, args.workers, args.threads)
+            with server as base:
                 token = get_token(base, creds[key])
                 for _ in range(20):
                     http("GET", f"{base}/api/v1/organization", headers={"Authorization": f"Bearer {token}"})
-                grants = wrk(f"{base}/o/token/", args.duration, args.connections, token_script(creds[key], tmp))
-                api = wrk(
-                    f"{base}/api/v1/organization",
-                    args.duration,
-                    args.connections,
-                    headers=[f"Authorization: Bearer {token}"],
-                )
+                meter_args = (server.proc.pid, database_url)
+                with CpuMeter(*meter_args) as cpu:
+                    grants = wrk(f"{base}/o/token/", args.duration, args.connections, token_script(creds[key], tmp))
+                grants.update(cpu_server_s=cpu.server, cpu_load_s=cpu.load)
+                with CpuMeter(*meter_args) as cpu:
+                    api = wrk(
+                        f"{base}/api/v1/organization",
+                        args.duration,
+                        args.connections,
+                        headers=[f"Authorization: Bearer {token}"],
+                    )
+                api.update(cpu_server_s=cpu.server, cpu_load_s=cpu.load)
                 lag = revocation_lag(base, creds[key])
             results[label] = {"grants": grants, "api": api, "revocation_lag_s": lag}
             print(f"{label}: done", file=sys.stderr, flush=True)
@@ -249,9 +324,17 @@ def main() -> int:
         ("API p50 / p99 (ms)", lambda r: f"{r['api']['p50_ms']:.2f} / {r['api']['p99_ms']:.2f}"),
         ("API non-2xx", lambda r: str(r["api"]["non_2xx"])),
         ("revoked token accepted for", lambda r: f"{r['revocation_lag_s'] * 1000:.0f} ms"),
+        ("CPU ms per grant", lambda r: _per(r["grants"])),
+        ("CPU ms per API request", lambda r: _per(r["api"])),
+        ("grants/s at 2 idle cores*", lambda r: _projected(r["grants"])),
+        ("API req/s at 2 idle cores*", lambda r: _projected(r["api"])),
     ]
     for name, fmt in rows:
         print(f"{name:28}" + "".join(f"{fmt(r):>22}" for r in results.values()))
+    print(
+        "\nCPU ms = gunicorn + this run's PostgreSQL backends + wrk, per request (other load excluded).\n"
+        "* projection: 2 cores x 1000 ms / (CPU ms per request); an estimate for an otherwise idle machine."
+    )
     print("\n" + json.dumps(results))
     return 0
 
