@@ -314,7 +314,7 @@ def main() -> int:
     worker = f"{args.workers} x {'gthread/' + str(args.threads) if args.threads > 1 else 'sync'}"
     print(f"\ngunicorn {worker} workers, wrk {args.connections} connections, {args.duration}s per run, 127.0.0.1")
     print(f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}\n")
-    header = f"{'':28}" + "".join(f"{label:>22}" for label in results)
+    header = f"{'':28}" + "".join(f"{label:>26}" for label in results)
     print(header)
     rows = [
         ("grants/s", lambda r: f"{r['grants']['rps']:.0f}"),
@@ -330,7 +330,7 @@ def main() -> int:
         ("API req/s at 2 idle cores*", lambda r: _projected(r["api"])),
     ]
     for name, fmt in rows:
-        print(f"{name:28}" + "".join(f"{fmt(r):>22}" for r in results.values()))
+        print(f"{name:28}" + "".join(f"{fmt(r):>26}" for r in results.values()))
     print(
         "\nCPU ms = gunicorn + this run's PostgreSQL backends + wrk, per request (other load excluded).\n"
         "* projection: 2 cores x 1000 ms / (CPU ms per request); an estimate for an otherwise idle machine."
