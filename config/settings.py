@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "jeto_identity.mfa_middleware.MFAPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -133,7 +134,18 @@ JETO_IDENTITY = {
     "CLIENT_SECRET_GRACE_SECONDS": env.int("CLIENT_SECRET_GRACE_SECONDS", default=24 * 60 * 60),
     "BEARER_CACHE_SECONDS": env.float("API_BEARER_CACHE_SECONDS", default=1.0),
     "API_TOKEN_LIFETIME": env.int("API_TOKEN_LIFETIME", default=3600),
+    # On unless DEBUG: staff must pass a second factor (enrolling if needed) before Django admin answers.
+    "ADMIN_REQUIRES_MFA": env.bool("JETO_ADMIN_REQUIRES_MFA", default=not DEBUG),
+    # Comma-separated; the first encrypts TOTP secrets at rest, all decrypt (rotation). Empty: from SECRET_KEY.
+    "TOTP_ENCRYPTION_KEYS": env.list("JETO_TOTP_ENCRYPTION_KEYS", default=[]),
 }
+
+# django-otp: never let accepted codes widen the window (at most one 30 s step either side of our clock);
+# failed codes wait 1, 2, 4, 8 ... seconds (doubling per consecutive failure, reset by a success).
+OTP_TOTP_SYNC = False
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_THROTTLE_FACTOR", default=1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
 OAUTH2_PROVIDER = {

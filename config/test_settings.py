@@ -5,5 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdefghijklmnop")
 os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+# Tests opt in to the admin MFA gate where they test it (override_settings).
+os.environ.setdefault("JETO_ADMIN_REQUIRES_MFA", "false")
 
 from config.settings import *  # noqa: E402,F403

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
+from .admin_mfa import mfa_enabled, reset_mfa
 from .models import Membership, Organization, OrganizationDomain, Role, User
 from .services import access
 
@@ -298,8 +299,9 @@ class JetoUserChangeForm(UserChangeForm):
 class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
     form = JetoUserChangeForm
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
+    list_display = ["email", "first_name", "last_name", "is_active", "is_staff", mfa_enabled, "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
+    actions = [reset_mfa]
     search_fields = ["email", "first_name", "last_name"]
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = [

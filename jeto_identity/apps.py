@@ -7,10 +7,11 @@ class JetoIdentityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import (
-            checks,  # noqa: F401  (registers system checks)
-            checks_clients,  # noqa: F401  (application connections)
-        )
+        from . import checks  # noqa: F401  (registers system checks)
+        from .services import login, mfa_login
+
+        login.register_stage(mfa_login.login_stage)
+        from . import checks_clients  # noqa: F401  (application connections)
         from .services import bearer
 
         bearer.connect_signals()  # application connections: token-cache invalidation, disable => revoke

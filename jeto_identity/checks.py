@@ -28,4 +28,21 @@ def check_installation(app_configs, **kwargs) -> list[Error]:
         errors.append(
             Error("django_otp's OTPMiddleware must come after AuthenticationMiddleware.", id="jeto_identity.E004")
         )
+    mfa_mw = "jeto_identity.mfa_middleware.MFAPolicyMiddleware"
+    messages_mw = "django.contrib.messages.middleware.MessageMiddleware"
+    if mfa_mw not in middleware:
+        errors.append(
+            Error(
+                "Add jeto_identity.mfa_middleware.MFAPolicyMiddleware to MIDDLEWARE (after OTPMiddleware and "
+                "MessageMiddleware): it enforces organisation MFA policy and the admin MFA requirement.",
+                id="jeto_identity.E005",
+            )
+        )
+    elif any(m not in middleware or middleware.index(m) > middleware.index(mfa_mw) for m in (otp, messages_mw)):
+        errors.append(
+            Error(
+                "MFAPolicyMiddleware must come after django_otp's OTPMiddleware and MessageMiddleware.",
+                id="jeto_identity.E006",
+            )
+        )
     return errors

@@ -43,6 +43,19 @@ DEFAULTS: dict[str, Any] = {
     "API_TOKEN_LIFETIME": 3600,
     # last_used_at is written at most this often per client (seconds), keeping the token endpoint write-light.
     "CLIENT_LAST_USED_RESOLUTION_SECONDS": 60,
+    # Staff must have passed a second factor in this session to use Django admin (turn on in production).
+    "ADMIN_REQUIRES_MFA": False,
+    # Wrong codes at one sign-in's challenge before the pending sign-in is abandoned (password asked again).
+    "MFA_MAX_CHALLENGE_FAILURES": 5,
+    # Secrets that encrypt TOTP keys at rest (first encrypts, all decrypt). Empty: derived from SECRET_KEY and
+    # SECRET_KEY_FALLBACKS. Set a dedicated one in production so rotating SECRET_KEY leaves authenticators working.
+    "TOTP_ENCRYPTION_KEYS": [],
+    # How long (seconds) a password-verified sign-in waits for its second factor before it must start again.
+    "MFA_PENDING_SECONDS": 600,
+    # How recent a password must be (seconds) to remove an authenticator or regenerate recovery codes.
+    "MFA_REAUTH_SECONDS": 300,
+    # How long freshly issued recovery codes stay viewable/downloadable (seconds) before they are gone for good.
+    "MFA_SHOW_CODES_SECONDS": 600,
 }
 
 

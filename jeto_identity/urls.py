@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, login
+from .views import account, login, mfa
 
 app_name = "jeto_identity"
 
@@ -8,10 +8,18 @@ urlpatterns = [
     path("login/", login.EmailStepView.as_view(), name="login"),
     path("login/password/", login.PasswordStepView.as_view(), name="login_password"),
     path("login/restart/", login.RestartView.as_view(), name="login_restart"),
+    path("login/mfa/", mfa.ChallengeView.as_view(), name="mfa_challenge"),
+    path("login/mfa/setup/", mfa.LoginSetupView.as_view(), name="mfa_login_setup"),
     path("logout/", login.LogoutView.as_view(), name="logout"),
     path("account/", account.account, name="account"),
     path("account/password/", account.PasswordChangeView.as_view(), name="password_change"),
     path("account/password/done/", account.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("account/mfa/setup/", mfa.AccountSetupView.as_view(), name="mfa_setup"),
+    path("account/mfa/recovery-codes/", mfa.RecoveryCodesView.as_view(), name="mfa_recovery_codes"),
+    path("account/mfa/recovery-codes/download/", mfa.download_recovery_codes, name="mfa_recovery_download"),
+    path("account/mfa/recovery-codes/new/", mfa.RegenerateCodesView.as_view(), name="mfa_regenerate"),
+    path("account/mfa/remove/", mfa.RemoveView.as_view(), name="mfa_remove"),
+    path("account/confirm-password/", mfa.ReauthView.as_view(), name="mfa_reauth"),
     path("password-reset/", account.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", account.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(

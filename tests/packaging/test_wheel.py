@@ -41,6 +41,7 @@ HOST_SETTINGS = textwrap.dedent(
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django_otp.middleware.OTPMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
+        "jeto_identity.mfa_middleware.MFAPolicyMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
     ]
     ROOT_URLCONF = "host.urls"
