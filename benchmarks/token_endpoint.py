@@ -57,13 +57,17 @@ def env_for(settings_module: str, database_url: str, redis_url: str) -> dict[str
     return env
 
 
-def ensure_database(database_url: str) -> None:
+def ensure_database(database_url: str, recreate: bool = False) -> None:
     import psycopg
 
     parsed = urllib.parse.urlparse(database_url)
     name = parsed.path.lstrip("/")
     admin = parsed._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        if recreate:
+            if "bench" not in name:
+                raise SystemExit(f"--recreate only drops a database whose name contains 'bench', not {name!r}.")
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -262,6 +266,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--only", choices=["portal", "stock"], default=None)
+    parser.add_argument("--recreate", action="store_true", help="drop and recreate the (…bench…) database first")
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jeto_bench")
@@ -272,7 +277,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
         return 2
-    ensure_database(database_url)
+    ensure_database(database_url, recreate=args.recreate)
     portal_env = env_for("config.settings", database_url, redis_url)
     subprocess.run(
         [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=portal_env, check=True, capture_output=True
