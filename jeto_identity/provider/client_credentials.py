@@ -179,13 +179,13 @@ class IntrospectTokenView(oauth2_views.IntrospectTokenView):
         if response.status_code != 200:
             return response
         caller = _caller_client_id(request)
-        if caller is None:
-            return response
-        client = OAuthClient.objects.filter(client_id=caller).only("authorization_grant_type").first()
-        if client is None or client.authorization_grant_type != OAuthClient.GRANT_CLIENT_CREDENTIALS:
-            return response
+        client = (
+            OAuthClient.objects.filter(client_id=caller).only("authorization_grant_type").first() if caller else None
+        )
+        if client is not None and client.authorization_grant_type != OAuthClient.GRANT_CLIENT_CREDENTIALS:
+            return response  # a relying party or resource server: DOT's behaviour
         data = json.loads(response.content or b"{}")
-        if data.get("active") and data.get("client_id") != caller:
+        if data.get("active") and (caller is None or data.get("client_id") != caller):
             return JsonResponse({"active": False})
         return response
 
@@ -197,17 +197,23 @@ class IntrospectTokenView(oauth2_views.IntrospectTokenView):
 
 
 def _caller_client_id(request: HttpRequest) -> str | None:
-    """Who authenticated to the introspection endpoint: Basic, body credentials or a bearer token's client."""
+    """The one client that authenticated to the introspection endpoint (Basic, body or a bearer token's client).
+
+    None when no client, or more than one, is named: the caller is then treated as an application connection.
+    """
+    named: set[str] = set()
     scheme, _, value = (request.META.get("HTTP_AUTHORIZATION") or "").strip().partition(" ")
     if scheme.lower() == "basic":
         try:
             client_id, _, _ = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
         except (binascii.Error, ValueError):
             return None
-        return unquote_plus(client_id)
-    if scheme.lower() == "bearer":
+        named.add(unquote_plus(client_id))
+    elif scheme.lower() == "bearer":
         from ..services.bearer import checksum
 
         token = get_access_token_model().objects.filter(token_checksum=checksum(value.strip()))
-        return token.values_list("application__client_id", flat=True).first()
-    return request.POST.get("client_id")
+        named.add(token.values_list("application__client_id", flat=True).first() or "")
+    if request.POST.get("client_id"):
+        named.add(request.POST["client_id"])
+    return named.pop() if len(named) == 1 and "" not in named else None

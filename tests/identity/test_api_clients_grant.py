@@ -216,3 +216,16 @@ def test_introspection_tells_a_connection_about_its_own_tokens_only(client, acme
     assert by_body.json() == {"active": False}
     wrong = client.post("/o/introspect/", {"token": acme_token}, HTTP_AUTHORIZATION=basic(acme_conn.client_id, "x"))
     assert wrong.status_code in (401, 403)
+
+
+def test_introspection_cannot_be_tricked_by_naming_another_client(client, acme_conn, globex_conn):
+    globex_token = request_token(client, globex_conn.client_id, globex_conn.client_secret).json()["access_token"]
+    # Basic names Globex (wrong secret), the body authenticates as Acme.
+    response = client.post(
+        "/o/introspect/",
+        {"token": globex_token, "client_id": acme_conn.client_id, "client_secret": acme_conn.client_secret},
+        HTTP_AUTHORIZATION=basic(globex_conn.client_id, "not-the-secret"),
+    )
+    assert response.status_code in (200, 401, 403)
+    if response.status_code == 200:
+        assert response.json() == {"active": False}
