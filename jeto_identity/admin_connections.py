@@ -65,6 +65,7 @@ class ApplicationConnectionAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["enabled"]
     search_fields = ["name", "client_id", "organization__name"]
     change_form_template = "admin/jeto_identity/applicationconnection/change_form.html"
+    view_on_site = False  # DOT's get_absolute_url points at its application pages, which are not mounted
     fieldsets_add = [(None, {"fields": ["name", "organization", "description", "scopes", "access_token_lifetime"]})]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None):

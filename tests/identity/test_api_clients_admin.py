@@ -176,3 +176,9 @@ def test_relying_parties_are_not_listed_as_connections(as_acme_admin, acme):
         redirect_uris="https://app.example/cb",
     )
     assert "Acme web app" not in as_acme_admin.get(BASE).content.decode()
+
+
+def test_change_page_offers_rotate_and_revoke_but_no_view_on_site(as_acme_admin, acme_conn):
+    page = as_acme_admin.get(f"{BASE}{acme_conn.client.pk}/change/").content.decode()
+    assert 'id="rotate-secret"' in page and 'id="revoke-client"' in page
+    assert "viewsitelink" not in page
