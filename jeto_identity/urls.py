@@ -34,7 +34,7 @@ urlpatterns = [
 # Minimal mount; the OpenID Provider work mounts DOT's full set (authorize, userinfo, discovery).
 from oauth2_provider import views as oauth2_views  # noqa: E402
 
-from .provider.client_credentials import IntrospectTokenView, TokenView  # noqa: E402
+from .provider.token_views import IntrospectTokenView, TokenView  # noqa: E402
 
 urlpatterns += [
     path("o/token/", TokenView.as_view(), name="token"),

@@ -5,7 +5,8 @@ Minimal version from the application-connections work: the OpenID Provider work 
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
-from .client_credentials import ClientCredentialsValidatorMixin, IssuedTokenCaptureMixin
+from .client_credentials import ClientCredentialsValidatorMixin
+from .token_views import IssuedTokenCaptureMixin
 
 
 class JetoOAuth2Validator(ClientCredentialsValidatorMixin, IssuedTokenCaptureMixin, OAuth2Validator):
