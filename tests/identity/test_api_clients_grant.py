@@ -51,6 +51,8 @@ def test_wrong_secret_and_unknown_client_get_the_same_invalid_client(client, acm
         assert response.status_code == 401
         assert response.json() == {"error": "invalid_client"}
     assert wrong.content == unknown.content
+    for header in ("WWW-Authenticate", "Content-Type", "Cache-Control"):
+        assert wrong.get(header) == unknown.get(header)
     assert not AccessToken.objects.exists()
 
 
