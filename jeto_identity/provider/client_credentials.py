@@ -58,6 +58,13 @@ def presented_credentials(request: Request) -> tuple[str, str] | None:
 class ClientCredentialsValidatorMixin:
     """Mix in before DOT's ``OAuth2Validator``."""
 
+    def _load_application(self, client_id, request):
+        # DOT only catches the ValueError psycopg2 raised for a NUL byte; psycopg 3 raises DataError (a 500).
+        # No client ID contains one, so such a request names no client.
+        if client_id is None or "\x00" in str(client_id):
+            return None
+        return super()._load_application(client_id, request)
+
     def authenticate_client(self, request: Request, *args: Any, **kwargs: Any) -> bool:
         creds = presented_credentials(request)
         if creds is None:

@@ -109,4 +109,5 @@ def _caller_client_id(request: HttpRequest) -> str | None:
         named.add(token.values_list("application__client_id", flat=True).first() or "")
     if request.POST.get("client_id"):
         named.add(request.POST["client_id"])
-    return named.pop() if len(named) == 1 and "" not in named else None
+    caller = named.pop() if len(named) == 1 else ""
+    return caller if caller and "\x00" not in caller else None

@@ -231,3 +231,16 @@ def test_introspection_cannot_be_tricked_by_naming_another_client(client, acme_c
     assert response.status_code in (200, 401, 403)
     if response.status_code == 200:
         assert response.json() == {"active": False}
+
+
+def test_nul_bytes_in_credentials_are_invalid_client_not_500(client, acme_conn):
+    response = request_token(client, "abc\x00def", "secret", method="post")
+    assert response.status_code == 401
+    response = request_token(client, acme_conn.client_id, "sec\x00ret")
+    assert response.status_code == 401
+    introspect = client.post(
+        "/o/introspect/",
+        {"token": "x", "client_id": "a\x00b"},
+        HTTP_AUTHORIZATION=basic(acme_conn.client_id, acme_conn.client_secret),
+    )
+    assert introspect.status_code == 200 and introspect.json() == {"active": False}

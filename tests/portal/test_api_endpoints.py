@@ -244,3 +244,33 @@ def test_narrowing_a_clients_scopes_narrows_its_live_tokens(client, acme_conn):
     bearer.clear_cache()  # as after the 1 s bound
     assert api(client, "members", token).status_code == 403
     assert api(client, "organization", token).status_code == 200
+
+
+def test_arbitrary_authorization_headers_never_500(client, db):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80))
+    def check(header):
+        response = client.get("/api/v1/members", HTTP_AUTHORIZATION=header)
+        assert response.status_code in (400, 401)
+        assert response["WWW-Authenticate"].startswith("Bearer")
+
+    check()
+
+
+def test_arbitrary_token_endpoint_credentials_never_500(client, acme_conn):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.text(max_size=40), st.text(max_size=40))
+    def check(client_id, secret):
+        response = client.post(
+            "/o/token/",
+            {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        )
+        assert response.status_code in (400, 401)
+
+    check()
