@@ -130,7 +130,7 @@ JETO_IDENTITY = {
     "PASSWORD_MIN_LENGTH": JETO_PASSWORD_MIN_LENGTH,
     "SITE_NAME": env.str("JETO_SITE_NAME", default="Jeto"),
     # Application connections (client credentials).
-    "CLIENT_SECRET_PEPPER": env.str("CLIENT_SECRET_PEPPER", default=""),
+    "CLIENT_SECRET_PEPPER": env.list("CLIENT_SECRET_PEPPER", default=[]),  # comma-separated, newest first
     "CLIENT_SECRET_GRACE_SECONDS": env.int("CLIENT_SECRET_GRACE_SECONDS", default=24 * 60 * 60),
     "BEARER_CACHE_SECONDS": env.float("API_BEARER_CACHE_SECONDS", default=1.0),
     "API_TOKEN_LIFETIME": env.int("API_TOKEN_LIFETIME", default=3600),

@@ -55,9 +55,9 @@ def check_client_secret_pepper(app_configs, **kwargs) -> list:
         return []
     return [
         Warning(
-            "CLIENT_SECRET_PEPPER is not set: client-secret hashes are keyed from SECRET_KEY, so rotating "
-            "SECRET_KEY invalidates every application connection's secret.",
-            hint="Set CLIENT_SECRET_PEPPER to a long random value of its own.",
+            "CLIENT_SECRET_PEPPER is not set: client-secret hashes are keyed from SECRET_KEY, so a SECRET_KEY "
+            "removed from SECRET_KEY_FALLBACKS invalidates every application connection's secret.",
+            hint="Set CLIENT_SECRET_PEPPER to long random value(s) of its own (comma-separated, newest first).",
             id="jeto_identity.W101",
         )
     ]

@@ -23,8 +23,8 @@ DEFAULTS: dict[str, Any] = {
     # Where a signed-in user lands when no safe `next` was given.
     "LOGIN_REDIRECT_URL": "/account/",
     # --- Application connections (client-credentials clients) ---
-    # Key for the client-secret hash (ClientSecretHasher). Empty: derived from SECRET_KEY. Changing it (or
-    # SECRET_KEY when it is empty) invalidates every stored client secret.
+    # Key(s) for the client-secret hash (ClientSecretHasher): a string, or a list whose first entry hashes new
+    # secrets while all are accepted (rotation). Empty: derived from SECRET_KEY and SECRET_KEY_FALLBACKS.
     "CLIENT_SECRET_PEPPER": "",
     # Random bytes in a generated client secret (>= 32, i.e. at least 256 bits).
     "CLIENT_SECRET_BYTES": 32,
@@ -59,14 +59,21 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def client_secret_pepper() -> bytes:
-    """The key for client-secret hashes: ``CLIENT_SECRET_PEPPER``, or one derived from SECRET_KEY."""
+def client_secret_peppers() -> list[bytes]:
+    """Keys for client-secret hashes, newest first: new hashes use the first, checks accept any.
+
+    ``CLIENT_SECRET_PEPPER`` (a string or a list, for rotation); when empty, keys derived from SECRET_KEY and then
+    SECRET_KEY_FALLBACKS, so rotating SECRET_KEY the Django way keeps existing client secrets working.
+    """
     configured = jeto_settings.CLIENT_SECRET_PEPPER
     if configured:
-        return configured.encode() if isinstance(configured, str) else bytes(configured)
+        values = [configured] if isinstance(configured, str | bytes) else list(configured)
+        return [v.encode() if isinstance(v, str) else bytes(v) for v in values if v]
+    from django.conf import settings as django_settings
     from django.utils.crypto import salted_hmac
 
-    return salted_hmac("jeto_identity.client_secret_pepper", "", algorithm="sha256").digest()
+    keys = [django_settings.SECRET_KEY, *getattr(django_settings, "SECRET_KEY_FALLBACKS", [])]
+    return [salted_hmac("jeto_identity.client_secret_pepper", "", secret=k, algorithm="sha256").digest() for k in keys]
 
 
 class JetoSettings:

@@ -33,15 +33,19 @@ class ClientSecretHasher(BasePasswordHasher):
 
     algorithm = "jeto_client_hmac_sha256"
 
-    def _pepper(self) -> bytes:
-        from .conf import client_secret_pepper
+    @staticmethod
+    def _peppers() -> list[bytes]:
+        from .conf import client_secret_peppers
 
-        return client_secret_pepper()
+        return client_secret_peppers()
+
+    def _encode_with(self, pepper: bytes, password: str, salt: str) -> str:
+        digest = hmac.new(pepper, f"{salt}${password}".encode(), hashlib.sha256).digest()
+        return f"{self.algorithm}${salt}${base64.b64encode(digest).decode('ascii').strip()}"
 
     def encode(self, password: str, salt: str) -> str:
         self._check_encode_args(password, salt)
-        digest = hmac.new(self._pepper(), f"{salt}${password}".encode(), hashlib.sha256).digest()
-        return f"{self.algorithm}${salt}${base64.b64encode(digest).decode('ascii').strip()}"
+        return self._encode_with(self._peppers()[0], password, salt)
 
     def decode(self, encoded: str) -> dict[str, str]:
         algorithm, salt, hash_ = encoded.split("$", 2)
@@ -49,8 +53,10 @@ class ClientSecretHasher(BasePasswordHasher):
         return {"algorithm": algorithm, "hash": hash_, "salt": salt}
 
     def verify(self, password: str, encoded: str) -> bool:
-        decoded = self.decode(encoded)
-        return constant_time_compare(encoded, self.encode(password, decoded["salt"]))
+        salt = self.decode(encoded)["salt"]
+        # Every key is tried (no early exit), so timing does not tell which one matched.
+        results = [constant_time_compare(encoded, self._encode_with(p, password, salt)) for p in self._peppers()]
+        return any(results)
 
     def safe_summary(self, encoded: str) -> dict[str, str]:
         decoded = self.decode(encoded)

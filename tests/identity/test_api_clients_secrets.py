@@ -135,3 +135,24 @@ def test_system_checks_catch_hasher_and_scope_misconfiguration(settings):
     assert [w.id for w in check_client_secret_pepper(None)] == ["jeto_identity.W101"]
     settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": "p" * 40}
     assert check_client_secret_pepper(None) == []
+
+
+def test_pepper_rotation_keeps_old_hashes_valid(settings):
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": ["old-pepper"]}
+    encoded = make_password("s3cret-value", hasher=ClientSecretHasher.algorithm)
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": ["new-pepper", "old-pepper"]}
+    assert check_password("s3cret-value", encoded)
+    fresh = make_password("s3cret-value", hasher=ClientSecretHasher.algorithm)
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": ["new-pepper"]}
+    assert check_password("s3cret-value", fresh) and not check_password("s3cret-value", encoded)
+
+
+def test_secret_key_rotation_with_fallbacks_keeps_client_secrets(settings):
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": []}
+    old_key = settings.SECRET_KEY
+    encoded = make_password("s3cret-value", hasher=ClientSecretHasher.algorithm)
+    settings.SECRET_KEY = "a-brand-new-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert check_password("s3cret-value", encoded)
+    settings.SECRET_KEY_FALLBACKS = []
+    assert not check_password("s3cret-value", encoded)
