@@ -99,7 +99,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "jeto_identity.User"
-AUTHENTICATION_BACKENDS = ["jeto_identity.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    "jeto_identity.backends.EmailBackend",
+    # Single sign-on callback only; answers nothing else (see jeto_identity/sso/backend.py).
+    "jeto_identity.sso.backend.OrganizationOIDCBackend",
+]
 LOGIN_URL = "jeto_identity:login"
 LOGIN_REDIRECT_URL = "jeto_identity:account"
 LOGOUT_REDIRECT_URL = "jeto_identity:login"
@@ -129,6 +133,10 @@ JETO_IDENTITY = {
     "ISSUER": env.str("JETO_ISSUER", default=""),
     "PASSWORD_MIN_LENGTH": JETO_PASSWORD_MIN_LENGTH,
     "SITE_NAME": env.str("JETO_SITE_NAME", default="Jeto"),
+    # Comma-separated, newest first; required in production (see docs/sso-admins.md).
+    "FIELD_ENCRYPTION_KEYS": env.list("JETO_FIELD_ENCRYPTION_KEYS", default=[]),
+    "SSO_HTTP_TIMEOUT": env.float("JETO_SSO_HTTP_TIMEOUT", default=5.0),
+    "SSO_ALLOW_LOCAL_IDPS": env.bool("JETO_SSO_ALLOW_LOCAL_IDPS", default=DEBUG),
     # Application connections (client credentials).
     "CLIENT_SECRET_PEPPER": env.list("CLIENT_SECRET_PEPPER", default=[]),  # comma-separated, newest first
     "CLIENT_SECRET_GRACE_SECONDS": env.int("CLIENT_SECRET_GRACE_SECONDS", default=24 * 60 * 60),

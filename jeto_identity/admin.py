@@ -21,8 +21,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from .admin_mfa import mfa_enabled, reset_mfa
-from .models import Membership, Organization, OrganizationDomain, Role, User
+from .models import FederatedIdentity, Membership, Organization, OrganizationDomain, Role, SSOConnection, User
 from .services import access
+from .sso.admin import FederatedIdentityAdminBase, SSOConnectionAdminBase
 
 
 class OrgScopedAdminMixin:
@@ -168,14 +169,14 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     org_lookup = "pk"
     org_admins_may_add = False
     org_admins_may_delete = False
-    list_display = ["name", "slug", "mfa_required", "sso_enforced", "created_at"]
-    list_filter = ["mfa_required", "sso_enforced"]
+    list_display = ["name", "slug", "mfa_required", "sso_enforced", "mfa_after_sso", "created_at"]
+    list_filter = ["mfa_required", "sso_enforced", "mfa_after_sso"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline, DomainInline]
     fieldsets = [
         (None, {"fields": ["name", "slug"]}),
-        ("Policy", {"fields": ["mfa_required", "sso_enforced"]}),
+        ("Policy", {"fields": ["mfa_required", "sso_enforced", "mfa_after_sso"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -378,6 +379,23 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if not request.user.is_superuser:
             raise Http404("No such page.")
         return super().user_change_password(request, id, form_url)
+
+
+@admin.register(SSOConnection)
+class SSOConnectionAdmin(OrgScopedAdminMixin, SSOConnectionAdminBase):
+    """An org admin connects their organisation's IdP (see docs/sso-admins.md)."""
+
+
+@admin.register(FederatedIdentity)
+class FederatedIdentityAdmin(OrgScopedAdminMixin, FederatedIdentityAdminBase):
+    org_lookup = "connection__organization"
+    org_admins_may_add = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 # Application connections (issue 4) live in their own module.

@@ -22,6 +22,21 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Jeto",
     # Where a signed-in user lands when no safe `next` was given.
     "LOGIN_REDIRECT_URL": "/account/",
+    # Keys that encrypt secrets at rest (an IdP's client secret): a list of strings, newest first. Each is fed
+    # through HKDF, so any long random string works; older keys stay listed until re-encryption. Empty: derived
+    # from SECRET_KEY (development only; rotating SECRET_KEY then makes stored secrets unreadable).
+    "FIELD_ENCRYPTION_KEYS": [],
+    # Single sign-on: seconds to wait for an IdP (discovery, JWKS, token and userinfo calls).
+    "SSO_HTTP_TIMEOUT": 5.0,
+    # Seconds an IdP's discovery document and JWKS stay cached (a JWKS is refetched early on an unknown kid).
+    "SSO_METADATA_CACHE_SECONDS": 3600,
+    # Signature algorithms accepted on an IdP's ID token. Never "none", never an HMAC algorithm.
+    "SSO_ID_TOKEN_ALGORITHMS": ["RS256", "ES256"],
+    # Seconds a sign-in started at an IdP may take before its state expires.
+    "SSO_STATE_MAX_AGE": 600,
+    # Allow IdPs on http:// and on loopback/private addresses. For development and tests only: in production an
+    # org admin could otherwise make the server fetch internal URLs.
+    "SSO_ALLOW_LOCAL_IDPS": False,
     # --- Application connections (client-credentials clients) ---
     # Key(s) for the client-secret hash (ClientSecretHasher): a string, or a list whose first entry hashes new
     # secrets while all are accepted (rotation). Empty: derived from SECRET_KEY and SECRET_KEY_FALLBACKS.

@@ -62,7 +62,13 @@ class JetoSetPasswordForm(SetPasswordForm):
 
 class JetoPasswordResetForm(PasswordResetForm):
     def clean_email(self) -> str:
-        return normalize_email(self.cleaned_data["email"])
+        from .services import sso as sso_service
+
+        email = normalize_email(self.cleaned_data["email"])
+        # Depends on the domain only (no account lookup): SSO-enforced domains have no password to reset.
+        if sso_service.enforcing_organization(email) is not None:
+            raise ValidationError(sso_service.sso_required_message(email), code="sso_required")
+        return email
 
 
 __all__ = [

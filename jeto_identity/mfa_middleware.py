@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from .conf import jeto_settings
-from .services import mfa
+from .services import mfa, sso
 
 ENROLMENT_VIEWS = frozenset(
     {
@@ -43,6 +43,8 @@ class MFAPolicyMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
+        if sso.federated_session_exempt_from_mfa(request):
+            return None  # signed in through an IdP trusted for MFA (organisation's "require MFA after SSO" off)
         match = request.resolver_match
         view_name = match.view_name if match else ""
         if mfa.has_mfa(user):

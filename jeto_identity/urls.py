@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .sso import views as sso_views
 from .views import account, login, mfa
 
 app_name = "jeto_identity"
@@ -8,6 +9,9 @@ urlpatterns = [
     path("login/", login.EmailStepView.as_view(), name="login"),
     path("login/password/", login.PasswordStepView.as_view(), name="login_password"),
     path("login/restart/", login.RestartView.as_view(), name="login_restart"),
+    path("login/break-glass/", login.BreakGlassView.as_view(), name="login_break_glass"),
+    path("sso/<uuid:connection_id>/start/", sso_views.SSOStartView.as_view(), name="sso_start"),
+    path("sso/<uuid:connection_id>/callback/", sso_views.SSOCallbackView.as_view(), name="sso_callback"),
     path("login/mfa/", mfa.ChallengeView.as_view(), name="mfa_challenge"),
     path("login/mfa/setup/", mfa.LoginSetupView.as_view(), name="mfa_login_setup"),
     path("logout/", login.LogoutView.as_view(), name="logout"),

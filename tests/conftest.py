@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 from jeto_identity.models import Membership, Organization, OrganizationDomain, Role, User
+from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
+    black_hole,
+    closed_port,
+    expired_token_idp,
+    idp,
+    sso_env,
+    strict_idp,
+)
 
 # Application connections' fixtures (acme_conn, acme_writer, globex_conn, fresh_bearer_cache).
 pytest_plugins = ["tests.api_clients_support"]

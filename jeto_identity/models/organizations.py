@@ -29,6 +29,12 @@ class Organization(models.Model):
         help_text="Members whose email is in this organisation's domains must sign in through its IdP; "
         "password sign-in and reset are refused for them.",
     )
+    mfa_after_sso = models.BooleanField(
+        "require MFA after SSO",
+        default=False,
+        help_text="Also ask for our authenticator-app code after single sign-on. Off by default: the "
+        "organisation's IdP usually does MFA itself.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

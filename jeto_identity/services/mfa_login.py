@@ -18,7 +18,7 @@ from django_otp import login as otp_login
 from ..conf import jeto_settings
 from ..models import User
 from . import login as login_service
-from . import mfa
+from . import mfa, sso
 
 FAILURES_KEY = "jeto_mfa_failures"
 ENROL_DEVICE_KEY = "jeto_mfa_enrol_device"
@@ -32,9 +32,14 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
     """The pipeline stage: where the user must go next, or None when no second factor is needed (or it passed)."""
     if "otp" in pending.amr:
         return None
+    # After single sign-on the IdP did the authentication (and usually its own MFA): our TOTP is asked for only
+    # when the IdP's organisation turned on "require MFA after SSO" (None: not a federated sign-in).
+    after_sso = sso.mfa_required_after_federation(request, pending)
+    if after_sso is False:
+        return None
     if mfa.has_mfa(user):
         url = reverse("jeto_identity:mfa_challenge")
-    elif mfa.mfa_required(user):
+    elif after_sso or mfa.mfa_required(user):
         url = reverse("jeto_identity:mfa_login_setup")
     else:
         return None

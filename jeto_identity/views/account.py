@@ -34,6 +34,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "jeto_identity/email/password_reset_subject.txt"
     success_url = reverse_lazy("jeto_identity:password_reset_done")
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "jeto_identity/password_reset_done.html"

@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from ..forms import EmailStepForm, PasswordStepForm
 from ..redirects import safe_next_url
 from ..services import login as login_service
+from ..services import sso as sso_service
 
 
 def _finish(request: HttpRequest, pending: login_service.PendingLogin, stage_url: str | None) -> HttpResponse:
@@ -58,7 +59,15 @@ class PasswordStepView(View):
         pending = self._pending(request)
         if pending is None:
             return redirect("jeto_identity:login")
-        return render(request, self.template_name, {"form": PasswordStepForm(), "email": pending.email})
+        return render(request, self.template_name, self._context(PasswordStepForm(), pending))
+
+    def _context(self, form: PasswordStepForm, pending: login_service.PendingLogin) -> dict:
+        context = {"form": form, "email": pending.email}
+        if sso_service.enforcing_organization(pending.email) is not None:
+            connection = sso_service.connection_for_email(pending.email)
+            context["sso_notice"] = sso_service.sso_required_message(pending.email)
+            context["sso_url"] = sso_service.start_url(connection) if connection else ""
+        return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
         pending = self._pending(request)
@@ -67,8 +76,13 @@ class PasswordStepView(View):
         form = PasswordStepForm(
             request.POST, authenticate=lambda password: login_service.check_password(request, pending, password)
         )
-        if not form.is_valid():
-            return render(request, self.template_name, {"form": form, "email": pending.email}, status=400)
+        valid = form.is_valid()
+        if not sso_service.password_login_allowed(pending.email, form.user if valid else None):
+            # Same answer whatever the password: the domain decides (superusers excepted, see break-glass).
+            # The page's SSO notice (see _context) carries the message and the link to the IdP.
+            return render(request, self.template_name, self._context(PasswordStepForm(), pending), status=403)
+        if not valid:
+            return render(request, self.template_name, self._context(form, pending), status=400)
         return _finish(request, pending, login_service.first_factor_passed(request, pending, form.user, "pwd"))
 
 
@@ -90,4 +104,19 @@ class RestartView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         login_service.abandon(request)
+        return redirect("jeto_identity:login")
+
+
+class BreakGlassView(View):
+    """Platform superusers' way in when their domain enforces SSO or its IdP is down (docs/sso-admins.md).
+
+    It only skips the redirect to the IdP; the password step still refuses everyone but superusers for an
+    SSO-enforced domain, so this page grants nothing to anyone else.
+    """
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        request.session[sso_service.BREAK_GLASS_SESSION_KEY] = True
+        messages.warning(
+            request, "Break-glass sign-in: single sign-on is skipped. Only platform administrators can get in this way."
+        )
         return redirect("jeto_identity:login")

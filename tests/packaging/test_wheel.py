@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -56,7 +57,10 @@ HOST_SETTINGS = textwrap.dedent(
     }]
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "host.sqlite3"}}
     AUTH_USER_MODEL = "jeto_identity.User"
-    AUTHENTICATION_BACKENDS = ["jeto_identity.backends.EmailBackend"]
+    AUTHENTICATION_BACKENDS = [
+        "jeto_identity.backends.EmailBackend",
+        "jeto_identity.sso.backend.OrganizationOIDCBackend",
+    ]
     OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
     LOGIN_URL = "jeto_identity:login"
     STATIC_URL = "static/"
@@ -83,8 +87,17 @@ def _run(*args: str | Path, cwd: Path, env: dict | None = None) -> subprocess.Co
 
 
 def test_wheel_installs_into_a_fresh_host_project(tmp_path):
+    # Build from a clean copy of the source: a stale build/ directory in the work tree must not leak into the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "var", "staticfiles", "db.sqlite3", "__pycache__"
+        ),
+    )
     dist = tmp_path / "dist"
-    _run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, ROOT, cwd=tmp_path)
+    _run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, source, cwd=tmp_path)
     wheels = list(dist.glob("jeto_identity-*.whl"))
     assert len(wheels) == 1
 

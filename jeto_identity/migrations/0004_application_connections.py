@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jeto_identity', '0002_mfa_encrypted_totp_device'),
+        ('jeto_identity', '0003_sso_connections'),
     ]
 
     operations = [

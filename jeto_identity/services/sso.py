@@ -1,0 +1,301 @@
+"""Single sign-on rules, free of HTTP: home-realm discovery, enforcement, and who an IdP may sign in as.
+
+The rules that keep one organisation's IdP inside its own organisation:
+
+* a federated identity is keyed on (connection, sub), never on email alone;
+* whoever a connection signs in as must have an email in a *verified* domain of that connection's organisation,
+  at every sign-in (so a link can't outlive a change of email or of domain ownership);
+* an existing account is linked only when the IdP asserts the email is verified;
+* a platform superuser is never signed in through an organisation's IdP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import FederatedIdentity, Membership, Organization, OrganizationDomain, SSOConnection, User
+from ..models.organizations import Role
+from ..models.users import normalize_email
+from . import login as login_service
+
+logger = logging.getLogger("jeto_identity.sso")
+
+# Set by the break-glass page: the email step then skips home-realm discovery (the password step still only
+# lets platform superusers through for an SSO-enforced domain).
+BREAK_GLASS_SESSION_KEY = "jeto_sso_break_glass"
+# After a federated first factor: the organisation whose IdP signed the user in (read by the MFA stage).
+FEDERATED_ORG_SESSION_KEY = "jeto_sso_org"
+_ROLE_RANK = {Role.MEMBER: 0, Role.ADMIN: 1}
+
+
+class SSOLoginRefused(Exception):
+    """The IdP proved who the person is, but our rules don't let them in. ``message`` is safe to show them."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason  # short code for logs and tests
+
+
+# ---- home-realm discovery and enforcement -------------------------------------------------------------------
+
+
+def email_domain(email: str) -> str:
+    email = normalize_email(email)
+    return email.rsplit("@", 1)[1] if "@" in email else ""
+
+
+def organization_for_email(email: str) -> Organization | None:
+    """The organisation owning the email's domain, if that domain is verified."""
+    domain = email_domain(email)
+    if not domain:
+        return None
+    row = OrganizationDomain.objects.select_related("organization").filter(domain=domain, verified=True).first()
+    return row.organization if row else None
+
+
+def enabled_connection(organization: Organization | None) -> SSOConnection | None:
+    if organization is None:
+        return None
+    return SSOConnection.objects.filter(organization=organization, enabled=True).first()
+
+
+def connection_for_email(email: str) -> SSOConnection | None:
+    """The connection an email's domain routes to. Depends on the domain only, never on whether a user exists."""
+    return enabled_connection(organization_for_email(email))
+
+
+def start_url(connection: SSOConnection) -> str:
+    return reverse("jeto_identity:sso_start", kwargs={"connection_id": connection.public_id})
+
+
+def email_router(request: HttpRequest, pending: login_service.PendingLogin) -> str | None:
+    """Login-pipeline email router: send a work email to its organisation's IdP."""
+    if request.session.get(BREAK_GLASS_SESSION_KEY):
+        return None
+    connection = connection_for_email(pending.email)
+    return start_url(connection) if connection else None
+
+
+def enforcing_organization(email: str) -> Organization | None:
+    """The organisation that requires SSO for this email (its verified domain, "enforce SSO" on), or None."""
+    org = organization_for_email(email)
+    return org if org is not None and org.sso_enforced else None
+
+
+def password_login_allowed(email: str, user: User | None) -> bool:
+    """May this email sign in with a password? Superusers keep a break-glass path; the answer for everyone
+    else depends on the domain only (a right or wrong password gets the same refusal)."""
+    if enforcing_organization(email) is None:
+        return True
+    if user is not None and user.is_superuser:
+        logger.warning("break-glass password sign-in by superuser %s in an SSO-enforced domain", user.pk)
+        return True
+    return False
+
+
+def sso_required_message(email: str) -> str:
+    org = enforcing_organization(email)
+    name = org.name if org else "Your organisation"
+    if org is not None and enabled_connection(org) is None:
+        return f"{name} requires single sign-on, but its connection is switched off. Contact your administrator."
+    return f"{name} requires single sign-on: sign in through your organisation's identity provider instead."
+
+
+# ---- MFA after SSO ------------------------------------------------------------------------------------------
+
+
+def mfa_required_after_federation(request: HttpRequest, pending: login_service.PendingLogin) -> bool | None:
+    """For the MFA stage. None: not a federated sign-in (apply the usual rules). Otherwise whether our TOTP is
+    still required: only when the IdP's organisation has "require MFA after SSO" on."""
+    if "fed" not in pending.amr:
+        return None
+    org_id = request.session.get(FEDERATED_ORG_SESSION_KEY)
+    return bool(org_id) and Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
+
+
+def federated_session_exempt_from_mfa(request: HttpRequest) -> bool:
+    """For the MFA policy middleware: a session signed in through an IdP whose organisation doesn't ask for our
+    TOTP after SSO satisfies the MFA policy (the IdP is trusted for it). Read per request, so switching "require
+    MFA after SSO" on applies to sessions already open."""
+    amr = request.session.get(login_service.AMR_SESSION_KEY) or []
+    if "fed" not in amr or "otp" in amr:
+        return False
+    org_id = request.session.get(FEDERATED_ORG_SESSION_KEY)
+    return bool(org_id) and not Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
+
+
+# ---- who the IdP may sign in as -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What the IdP told us, reduced to what the rules need."""
+
+    subject: str
+    email: str
+    email_verified: bool
+    given_name: str = ""
+    family_name: str = ""
+    claims: dict[str, Any] | None = None
+
+    @classmethod
+    def from_claims(cls, connection: SSOConnection, claims: dict[str, Any]) -> Assertion:
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject or len(subject) > 255:
+            raise SSOLoginRefused("Your identity provider didn't identify you properly.", "bad_sub")
+        email = claims.get("email")
+        if not isinstance(email, str) or "@" not in email or len(email) > 254:
+            raise SSOLoginRefused(
+                "Your identity provider didn't share your email address. Ask your administrator to release the "
+                "email claim to this application.",
+                "no_email",
+            )
+        verified = claims.get(connection.email_verified_claim or "email_verified")
+        return cls(
+            subject=subject,
+            email=normalize_email(email),
+            email_verified=verified is True or (isinstance(verified, str) and verified.lower() == "true"),
+            given_name=str(claims.get("given_name") or "")[:150],
+            family_name=str(claims.get("family_name") or "")[:150],
+            claims=claims,
+        )
+
+
+def _verified_domains(organization_id: int) -> set[str]:
+    return set(
+        OrganizationDomain.objects.filter(organization_id=organization_id, verified=True).values_list(
+            "domain", flat=True
+        )
+    )
+
+
+def _check_in_organization(connection: SSOConnection, email: str) -> None:
+    if email_domain(email) not in _verified_domains(connection.organization_id):
+        raise SSOLoginRefused(
+            f"{connection.organization.name}'s identity provider can only sign in people with an email address "
+            f"in {connection.organization.name}'s domains.",
+            "foreign_domain",
+        )
+
+
+def _check_user_may_sign_in(user: User) -> None:
+    if not user.is_active:
+        raise SSOLoginRefused("This account is disabled. Contact your administrator.", "inactive")
+    if user.is_superuser:
+        raise SSOLoginRefused(
+            "Platform administrators can't sign in through an organisation's identity provider.", "superuser"
+        )
+
+
+def mapped_role(connection: SSOConnection, claims: dict[str, Any] | None) -> str:
+    """The highest role whose claim value the IdP asserted, else the connection's default role."""
+    role = connection.default_role
+    if not connection.role_claim or not claims:
+        return role
+    values = claims.get(connection.role_claim)
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list):
+        return role
+    matched = [
+        connection.role_mapping.get(v)
+        for v in values
+        if isinstance(v, str) and isinstance(connection.role_mapping, dict)
+    ]
+    matched = [r for r in matched if r in _ROLE_RANK]
+    return max(matched, key=_ROLE_RANK.__getitem__) if matched else role
+
+
+def _sync_membership(connection: SSOConnection, user: User, claims: dict[str, Any] | None, *, may_create: bool) -> None:
+    membership = Membership.objects.filter(user=user, organization_id=connection.organization_id).first()
+    role = mapped_role(connection, claims)
+    if membership is None:
+        if not may_create:
+            raise SSOLoginRefused(
+                f"Your account isn't a member of {connection.organization.name}. Ask your administrator to add you.",
+                "not_member",
+            )
+        Membership.objects.create(user=user, organization_id=connection.organization_id, role=role)
+    elif connection.role_claim and membership.role != Role.OWNER and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+
+
+def resolve_user(connection: SSOConnection, claims: dict[str, Any]) -> User:
+    """Find, link or create the user the IdP vouches for. Raises ``SSOLoginRefused`` with a reason."""
+    assertion = Assertion.from_claims(connection, claims)
+    try:
+        with transaction.atomic():
+            user = _resolve(connection, assertion)
+    except IntegrityError:
+        # Two callbacks for the same new person at once: the other one won; use its result.
+        with transaction.atomic():
+            user = _resolve(connection, assertion)
+    logger.info("federated sign-in via connection %s for user %s", connection.pk, user.pk)
+    return user
+
+
+def _resolve(connection: SSOConnection, assertion: Assertion) -> User:
+    identity = (
+        FederatedIdentity.objects.select_for_update()
+        .select_related("user")
+        .filter(connection=connection, subject=assertion.subject)
+        .first()
+    )
+    if identity is not None:
+        user = identity.user
+        _check_user_may_sign_in(user)
+        _check_in_organization(connection, user.email)
+        _sync_membership(connection, user, assertion.claims, may_create=connection.jit_provisioning)
+        identity.email = assertion.email
+        identity.last_login_at = timezone.now()
+        identity.save(update_fields=["email", "last_login_at"])
+        return user
+
+    _check_in_organization(connection, assertion.email)
+    user = User.objects.filter(email=assertion.email).first()
+    if user is not None:
+        if not assertion.email_verified:
+            raise SSOLoginRefused(
+                "An account with this email already exists, and your identity provider hasn't confirmed the "
+                "address is verified, so we can't link them. Contact your administrator.",
+                "email_unverified",
+            )
+        _check_user_may_sign_in(user)
+        if FederatedIdentity.objects.filter(connection=connection, user=user).exists():
+            raise SSOLoginRefused(
+                "This account is already linked to a different identity at your identity provider.", "relinked"
+            )
+        _sync_membership(connection, user, assertion.claims, may_create=connection.jit_provisioning)
+        if not user.email_verified:
+            user.email_verified = True
+            user.save(update_fields=["email_verified"])
+    elif connection.jit_provisioning:
+        user = User.objects.create_user(
+            email=assertion.email,
+            password=None,
+            email_verified=assertion.email_verified,
+            first_name=assertion.given_name,
+            last_name=assertion.family_name,
+        )
+        _sync_membership(connection, user, assertion.claims, may_create=True)
+    else:
+        raise SSOLoginRefused(
+            f"There's no account for {assertion.email} yet. Ask your administrator to create one.", "no_account"
+        )
+    FederatedIdentity.objects.create(
+        connection=connection,
+        subject=assertion.subject,
+        user=user,
+        email=assertion.email,
+        last_login_at=timezone.now(),
+    )
+    return user
