@@ -52,7 +52,8 @@ def _org_sql() -> str:
     opts = Organization._meta
     columns = ", ".join(connection.ops.quote_name(opts.get_field(f).column) for f in _ORG_FIELDS)
     table = connection.ops.quote_name(opts.db_table)
-    return f"SELECT {columns} FROM {table} WHERE {opts.pk.column} = %s"  # noqa: S608 (model metadata, no input)
+    pk = connection.ops.quote_name(opts.pk.column)
+    return f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608 (model metadata, no input)
 
 
 _org_query: str | None = None
