@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 CONFIGS = [("portal", "config.settings"), ("stock DOT", "benchmarks.stock_settings")]
+REVOKE_PATHS = {"portal": "/o/revoke/", "stock": "/o/revoke_token/"}  # the portal's path; DOT's stock path
 
 
 def env_for(settings_module: str, database_url: str, redis_url: str) -> dict[str, str]:
@@ -224,7 +225,7 @@ def token_script(creds: dict, directory: str) -> str:
     return str(path)
 
 
-def revocation_lag(base: str, creds: dict, window: float = 2.0) -> float:
+def revocation_lag(base: str, creds: dict, revoke_path: str, window: float = 2.0) -> float:
     """Seconds after the revocation response during which any worker still accepted the token."""
     token = get_token(base, creds)
     auth = {"Authorization": f"Bearer {token}"}
@@ -232,7 +233,7 @@ def revocation_lag(base: str, creds: dict, window: float = 2.0) -> float:
         assert http("GET", f"{base}/api/v1/organization", headers=auth)[0] == 200
     status, _ = http(
         "POST",
-        f"{base}/o/revoke_token/",
+        f"{base}{revoke_path}",
         headers={"Authorization": basic(**creds), "Content-Type": "application/x-www-form-urlencoded"},
         data=urllib.parse.urlencode({"token": token}).encode(),
     )
@@ -312,7 +313,7 @@ def main() -> int:
                         headers=[f"Authorization: Bearer {token}"],
                     )
                 api.update(cpu_server_s=cpu.server, cpu_load_s=cpu.load)
-                lag = revocation_lag(base, creds[key])
+                lag = revocation_lag(base, creds[key], REVOKE_PATHS[key])
             results[label] = {"grants": grants, "api": api, "revocation_lag_s": lag}
             print(f"{label}: done", file=sys.stderr, flush=True)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from jeto_identity.provider.keys import SigningKeyError, load_signing_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -129,8 +131,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+JETO_ISSUER = env.str("JETO_ISSUER", default="").rstrip("/")
 JETO_IDENTITY = {
-    "ISSUER": env.str("JETO_ISSUER", default=""),
+    "ISSUER": JETO_ISSUER,
     "PASSWORD_MIN_LENGTH": JETO_PASSWORD_MIN_LENGTH,
     "SITE_NAME": env.str("JETO_SITE_NAME", default="Jeto"),
     # Comma-separated, newest first; required in production (see docs/sso-admins.md).
@@ -155,25 +158,72 @@ OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_THROTTLE_FACTOR", default=1)
 OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
+# OpenID Provider (django-oauth-toolkit). Signing keys: docs/key-rotation.md; integrators: docs/integrators-oidc.md.
+OIDC_KEY_DIR = env.str("OIDC_KEY_DIR", default=str(VAR_DIR / "oidc-keys") if DEBUG else "")
+try:
+    _OIDC_KEYS = load_signing_keys(
+        pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
+        pem_file=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
+        previous=env.str("OIDC_RSA_PREVIOUS_KEYS", default=""),
+        previous_file=env.str("OIDC_RSA_PREVIOUS_KEYS_FILE", default=""),
+        key_dir=OIDC_KEY_DIR,
+        generate=env.bool("OIDC_GENERATE_KEY", default=DEBUG),
+    )
+except SigningKeyError as exc:
+    raise ImproperlyConfigured(f"OIDC signing key: {exc}") from None
+if not _OIDC_KEYS.current:
+    raise ImproperlyConfigured(
+        "No OIDC signing key. Set OIDC_RSA_PRIVATE_KEY (PEM) or OIDC_RSA_PRIVATE_KEY_FILE, or OIDC_KEY_DIR "
+        "(see docs/key-rotation.md), or DEBUG=true to generate a development key under var/."
+    )
+
 OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
 OAUTH2_PROVIDER = {
-    "PKCE_REQUIRED": True,
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": JETO_ISSUER,
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEYS.current,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _OIDC_KEYS.previous,
+    "OIDC_SERVER_CLASS": "jeto_identity.provider.server.JetoServer",
     "OAUTH2_VALIDATOR_CLASS": "jeto_identity.provider.validators.JetoOAuth2Validator",
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
+    "SCOPES": {
+        "openid": "Sign you in with your Jeto account",
+        "profile": "Your name",
+        "email": "Your email address",
+        "organizations": "Your organisations and your role in each",
+        # Application connections' Jeto API scopes (JETO_IDENTITY["API_SCOPES"]).
+        "org:read": "Read the organisation the client belongs to.",
+        "members:read": "List the organisation's members.",
+        "members:write": "Change a member's role.",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": min(env.int("OIDC_CODE_LIFETIME", default=60), 600),  # RFC 6749: <= 10 min
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ACCESS_TOKEN_LIFETIME", default=15 * 60),
+    "ID_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ID_TOKEN_LIFETIME", default=15 * 60),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OIDC_REFRESH_TOKEN_IDLE_LIFETIME", default=14 * 24 * 60 * 60),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OIDC_REDIRECT_URI_SCHEMES", default=["https", "http"]),
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     # --- Application connections (client credentials) ---
     # Generated secrets carry >= 256 bits; they are hashed with a keyed fast hash (see jeto_identity.hashers).
     "CLIENT_SECRET_GENERATOR_CLASS": "jeto_identity.services.clients.ClientSecretGenerator",
     "CLIENT_SECRET_HASHER": "jeto_client_hmac_sha256",
-    "SCOPES": {
-        "org:read": "Read the organisation the client belongs to.",
-        "members:read": "List the organisation's members.",
-        "members:write": "Change a member's role.",
-    },
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include("jeto_portal.api.urls")),  # application connections' Jeto API
+    path("", include("jeto_identity.provider.urls")),
     path("", include("jeto_identity.urls")),
     path("", include("jeto_portal.urls")),
 ]

@@ -400,3 +400,4 @@ class FederatedIdentityAdmin(OrgScopedAdminMixin, FederatedIdentityAdminBase):
 
 # Application connections (issue 4) live in their own module.
 from . import admin_connections  # noqa: E402,F401
+from .provider import admin as provider_admin  # noqa: E402,F401  (relying parties)

@@ -33,15 +33,3 @@ urlpatterns = [
     ),
     path("password-reset/complete/", account.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]
-
-# --- Application connections (issue 4): DOT's token, revocation and introspection endpoints under /o/. ---
-# Minimal mount; the OpenID Provider work mounts DOT's full set (authorize, userinfo, discovery).
-from oauth2_provider import views as oauth2_views  # noqa: E402
-
-from .provider.token_views import IntrospectTokenView, TokenView  # noqa: E402
-
-urlpatterns += [
-    path("o/token/", TokenView.as_view(), name="token"),
-    path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
-    path("o/introspect/", IntrospectTokenView.as_view(), name="introspect"),
-]

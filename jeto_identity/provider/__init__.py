@@ -1,0 +1,1 @@
+"""The OpenID Provider: django-oauth-toolkit configured and extended for Jeto (OIDC Core, Discovery, PKCE)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from jeto_identity.services import login as login_service
@@ -66,23 +65,15 @@ def test_password_alone_leaves_the_session_anonymous_everywhere(client, acme_mem
 
 
 def test_password_alone_never_reaches_the_authorization_endpoint(client, acme_member, password):
-    """DOT's authorization view (mounted at /o/ by the provider) sees an anonymous user and sends it to login."""
-    from django.test import override_settings
-    from django.urls import include, path
+    """The provider's authorization view (/o/authorize/) sees an anonymous user and sends it to login."""
+    from tests.identity.oidc_support import authorize_params, authorize_url, pkce_pair, register_rp
 
-    import config.urls
-
-    urlconf = type("urls", (), {"urlpatterns": [*config.urls.urlpatterns]})
-    try:
-        reverse("oauth2_provider:authorize")
-    except Exception:
-        urlconf.urlpatterns.insert(0, path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")))
+    rp = register_rp("MFA RP", trusted=True).client
     enrol(acme_member)
     sign_in(client, acme_member.email, password)
-    with override_settings(ROOT_URLCONF=urlconf):
-        url = reverse("oauth2_provider:authorize")
-        reply = client.get(url, {"response_type": "code", "client_id": "x", "redirect_uri": "http://rp.test/cb"})
+    reply = client.get(authorize_url(authorize_params(rp.client_id, pkce_pair()[1])))
     assert reply.status_code == 302 and reply.url.startswith("/login/"), reply
+    assert "code=" not in reply.url
 
 
 def test_second_factor_signs_in_rotates_session_and_records_amr(client, acme_member, password):

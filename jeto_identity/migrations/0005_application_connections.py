@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jeto_identity', '0003_sso_connections'),
+        ('jeto_identity', '0004_oidc_provider'),
     ]
 
     operations = [
