@@ -40,8 +40,26 @@ CONFIGS = [("portal", "config.settings"), ("stock DOT", "benchmarks.stock_settin
 REVOKE_PATHS = {"portal": "/o/revoke/", "stock": "/o/revoke_token/"}  # the portal's path; DOT's stock path
 
 
+def signing_key_file(directory: str) -> str:
+    """A throwaway RSA key: the portal refuses to start without an OIDC signing key unless DEBUG."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = Path(directory) / "oidc.pem"
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(path)
+
+
+_KEY_DIR = tempfile.TemporaryDirectory()
+
+
 def env_for(settings_module: str, database_url: str, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
+    if "OIDC_RSA_PRIVATE_KEY" not in env and "OIDC_RSA_PRIVATE_KEY_FILE" not in env:
+        env["OIDC_RSA_PRIVATE_KEY_FILE"] = signing_key_file(_KEY_DIR.name)
     env.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         DATABASE_URL=database_url,
