@@ -91,7 +91,7 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", defau
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Bounded waits: an unreachable database fails fast instead of hanging a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -123,6 +123,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    # Application connections: identifies client-secret hashes. Never first, so never used for passwords.
+    "jeto_identity.hashers.ClientSecretHasher",
 ]
 
 JETO_PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
@@ -145,6 +147,11 @@ JETO_IDENTITY = {
     "FIELD_ENCRYPTION_KEYS": env.list("JETO_FIELD_ENCRYPTION_KEYS", default=[]),
     "SSO_HTTP_TIMEOUT": env.float("JETO_SSO_HTTP_TIMEOUT", default=5.0),
     "SSO_ALLOW_LOCAL_IDPS": env.bool("JETO_SSO_ALLOW_LOCAL_IDPS", default=DEBUG),
+    # Application connections (client credentials).
+    "CLIENT_SECRET_PEPPER": env.list("CLIENT_SECRET_PEPPER", default=[]),  # comma-separated, newest first
+    "CLIENT_SECRET_GRACE_SECONDS": env.int("CLIENT_SECRET_GRACE_SECONDS", default=24 * 60 * 60),
+    "BEARER_CACHE_SECONDS": env.float("API_BEARER_CACHE_SECONDS", default=1.0),
+    "API_TOKEN_LIFETIME": env.int("API_TOKEN_LIFETIME", default=3600),
     # On unless DEBUG: staff must pass a second factor (enrolling if needed) before Django admin answers.
     "ADMIN_REQUIRES_MFA": env.bool("JETO_ADMIN_REQUIRES_MFA", default=not DEBUG),
     # Comma-separated; the first encrypts TOTP secrets at rest, all decrypt (rotation). Empty: from SECRET_KEY.
@@ -235,6 +242,10 @@ OAUTH2_PROVIDER = {
         "profile": "Your name",
         "email": "Your email address",
         "organizations": "Your organisations and your role in each",
+        # Application connections' Jeto API scopes (JETO_IDENTITY["API_SCOPES"]).
+        "org:read": "Read the organisation the client belongs to.",
+        "members:read": "List the organisation's members.",
+        "members:write": "Change a member's role.",
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,
@@ -255,6 +266,10 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # --- Application connections (client credentials) ---
+    # Generated secrets carry >= 256 bits; they are hashed with a keyed fast hash (see jeto_identity.hashers).
+    "CLIENT_SECRET_GENERATOR_CLASS": "jeto_identity.services.clients.ClientSecretGenerator",
+    "CLIENT_SECRET_HASHER": "jeto_client_hmac_sha256",
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

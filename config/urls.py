@@ -6,6 +6,7 @@ from jeto_portal.views import admin_login
 urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("jeto_portal.api.urls")),  # application connections' Jeto API
     path("", include("jeto_identity.provider.urls")),
     path("", include("jeto_identity.urls")),
     path("", include("jeto_portal.urls")),

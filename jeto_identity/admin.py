@@ -398,5 +398,5 @@ class FederatedIdentityAdmin(OrgScopedAdminMixin, FederatedIdentityAdminBase):
         return False
 
 
-from . import admin_security  # noqa: E402,F401  (audit log and lockouts)
-from .provider import admin as provider_admin  # noqa: E402,F401  (relying parties)
+# Application connections (issue 4) and the audit log / lockouts live in their own modules.
+from . import admin_connections, admin_security  # noqa: E402,F401,I001

@@ -14,6 +14,10 @@ class JetoIdentityConfig(AppConfig):
 
         login.register_stage(mfa_login.login_stage)
         login.register_email_router(sso.email_router)
+        from . import checks_clients  # noqa: F401  (application connections)
+        from .services import bearer
+
+        bearer.connect_signals()  # application connections: token-cache invalidation, disable => revoke
         if apps.is_installed("axes"):
             from axes.signals import user_locked_out
 

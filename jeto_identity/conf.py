@@ -37,6 +37,27 @@ DEFAULTS: dict[str, Any] = {
     # Allow IdPs on http:// and on loopback/private addresses. For development and tests only: in production an
     # org admin could otherwise make the server fetch internal URLs.
     "SSO_ALLOW_LOCAL_IDPS": False,
+    # --- Application connections (client-credentials clients) ---
+    # Key(s) for the client-secret hash (ClientSecretHasher): a string, or a list whose first entry hashes new
+    # secrets while all are accepted (rotation). Empty: derived from SECRET_KEY and SECRET_KEY_FALLBACKS.
+    "CLIENT_SECRET_PEPPER": "",
+    # Random bytes in a generated client secret (>= 32, i.e. at least 256 bits).
+    "CLIENT_SECRET_BYTES": 32,
+    # After a rotation the previous secret keeps working this long (seconds), so deployments can roll over.
+    "CLIENT_SECRET_GRACE_SECONDS": 24 * 60 * 60,
+    # Scopes an application connection may hold: name -> description (shown in admin and the OpenAPI document).
+    "API_SCOPES": {
+        "org:read": "Read the organisation the client belongs to.",
+        "members:read": "List the organisation's members.",
+        "members:write": "Change a member's role.",
+    },
+    # How long a web process may reuse a bearer-token check before asking the database again (seconds). This is
+    # the bound on how long a revoked token or a disabled client's token can still be accepted. At most 5.
+    "BEARER_CACHE_SECONDS": 1.0,
+    # Default access-token lifetime for application connections (seconds) when the client sets none.
+    "API_TOKEN_LIFETIME": 3600,
+    # last_used_at is written at most this often per client (seconds), keeping the token endpoint write-light.
+    "CLIENT_LAST_USED_RESOLUTION_SECONDS": 60,
     # Staff must have passed a second factor in this session to use Django admin (turn on in production).
     "ADMIN_REQUIRES_MFA": False,
     # Wrong codes at one sign-in's challenge before the pending sign-in is abandoned (password asked again).
@@ -55,6 +76,23 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed. Empty: the socket address is the client.
     "TRUSTED_PROXIES": [],
 }
+
+
+def client_secret_peppers() -> list[bytes]:
+    """Keys for client-secret hashes, newest first: new hashes use the first, checks accept any.
+
+    ``CLIENT_SECRET_PEPPER`` (a string or a list, for rotation); when empty, keys derived from SECRET_KEY and then
+    SECRET_KEY_FALLBACKS, so rotating SECRET_KEY the Django way keeps existing client secrets working.
+    """
+    configured = jeto_settings.CLIENT_SECRET_PEPPER
+    if configured:
+        values = [configured] if isinstance(configured, str | bytes) else list(configured)
+        return [v.encode() if isinstance(v, str) else bytes(v) for v in values if v]
+    from django.conf import settings as django_settings
+    from django.utils.crypto import salted_hmac
+
+    keys = [django_settings.SECRET_KEY, *getattr(django_settings, "SECRET_KEY_FALLBACKS", [])]
+    return [salted_hmac("jeto_identity.client_secret_pepper", "", secret=k, algorithm="sha256").digest() for k in keys]
 
 
 class JetoSettings:

@@ -15,7 +15,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django_otp.models import Device
 
-from .models import FederatedIdentity, Membership, OAuthClient, Organization, User
+from .models import ApplicationConnection, FederatedIdentity, Membership, OAuthClient, Organization, User
 from .models.users import normalize_email
 from .services import audit
 
@@ -147,7 +147,6 @@ def _user_post(sender: Any, instance: User, created: bool, **kwargs: Any) -> Non
 CLIENT_FIELDS = ("client_secret", "enabled")
 
 
-@receiver(pre_save, sender=OAuthClient, dispatch_uid="jeto_audit_client_pre")
 def _client_pre(sender: Any, instance: OAuthClient, update_fields: Any = None, **kwargs: Any) -> None:
     _stash_old(instance, CLIENT_FIELDS, update_fields)
 
@@ -164,7 +163,6 @@ def _client_event(event: str, instance: OAuthClient, org: Organization | None, *
     )
 
 
-@receiver(post_save, sender=OAuthClient, dispatch_uid="jeto_audit_client_post")
 def _client_post(sender: Any, instance: OAuthClient, created: bool, **kwargs: Any) -> None:
     org = instance.organization
     if created:
@@ -177,10 +175,16 @@ def _client_post(sender: Any, instance: OAuthClient, created: bool, **kwargs: An
         _client_event(audit.API_CLIENT_REVOKED, instance, org, reason="disabled")
 
 
-@receiver(post_delete, sender=OAuthClient, dispatch_uid="jeto_audit_client_delete")
 def _client_deleted(sender: Any, instance: OAuthClient, **kwargs: Any) -> None:
     org = Organization.objects.filter(pk=instance.organization_id).first() if instance.organization_id else None
     _client_event(audit.API_CLIENT_REVOKED, instance, org, reason="deleted")
+
+
+# Signals name the class that was saved: the application-connection proxy (its admin) needs its own connection.
+for _sender in (OAuthClient, ApplicationConnection):
+    pre_save.connect(_client_pre, sender=_sender, dispatch_uid=f"jeto_audit_client_pre_{_sender.__name__}")
+    post_save.connect(_client_post, sender=_sender, dispatch_uid=f"jeto_audit_client_post_{_sender.__name__}")
+    post_delete.connect(_client_deleted, sender=_sender, dispatch_uid=f"jeto_audit_client_del_{_sender.__name__}")
 
 
 # -- MFA devices (django-otp): enrolment, failed challenges (its throttling counter), reset ---------------------

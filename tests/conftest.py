@@ -14,6 +14,9 @@ from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
     strict_idp,
 )
 
+# Application connections' fixtures (acme_conn, acme_writer, globex_conn, fresh_bearer_cache).
+pytest_plugins = ["tests.api_clients_support"]
+
 PASSWORD = "a-long-enough-test-passphrase"
 
 

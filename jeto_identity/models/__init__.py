@@ -1,5 +1,5 @@
 from .audit import AuditEvent, Lockout
-from .clients import OAuthClient
+from .clients import ApplicationConnection, OAuthClient
 from .mfa import EncryptedTOTPDevice
 from .oidc import AuthenticationContext, RelyingParty
 from .organizations import Membership, Organization, OrganizationDomain, Role
@@ -7,6 +7,7 @@ from .sso import FederatedIdentity, SSOConnection
 from .users import User
 
 __all__ = [
+    "ApplicationConnection",
     "AuditEvent",
     "AuthenticationContext",
     "EncryptedTOTPDevice",

@@ -31,9 +31,43 @@ class OAuthClient(AbstractApplication):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Rotation (application connections): the previous secret's hash stays valid until the grace period ends.
+    previous_client_secret = models.CharField(max_length=255, blank=True, default="", editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ApplicationManager()
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "OAuth client"
+        ordering = ["name"]
+
+    def __repr__(self) -> str:
+        # Never the secret (or its hash): reprs end up in tracebacks and logs.
+        return f"<{type(self).__name__} {self.pk} {self.client_id!r}>"
+
+    def is_usable(self, request: object) -> bool:
+        """DOT asks this before issuing a token and when validating one: a disabled client can do neither."""
+        return self.enabled
+
+    @property
+    def is_application_connection(self) -> bool:
+        return self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS and self.organization_id is not None
+
+
+class ApplicationConnectionManager(ApplicationManager):
+    def get_queryset(self):
+        return super().get_queryset().filter(
+            authorization_grant_type=AbstractApplication.GRANT_CLIENT_CREDENTIALS, organization__isnull=False
+        )
+
+
+class ApplicationConnection(OAuthClient):
+    """An organisation's client-credentials client, as org admins see it in Django admin."""
+
+    objects = ApplicationConnectionManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "application connection"
         ordering = ["name"]

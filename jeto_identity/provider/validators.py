@@ -15,8 +15,11 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
+from ..conf import jeto_settings
 from ..models.oidc import AuthenticationContext, code_hash
 from . import claims as claim_rules
+from .client_credentials import ClientCredentialsValidatorMixin
+from .token_views import IssuedTokenCaptureMixin
 
 log = logging.getLogger("jeto_identity.provider")
 
@@ -39,7 +42,9 @@ def verification_keys() -> jwk.JWKSet:
     return keyset
 
 
-class JetoOAuth2Validator(OAuth2Validator):
+class JetoOAuth2Validator(ClientCredentialsValidatorMixin, IssuedTokenCaptureMixin, OAuth2Validator):
+    """Application connections' client-credentials rules come from the two mixins (issue 4)."""
+
     oidc_claim_scope = claim_rules.CLAIM_SCOPES
 
     # --- clients ---------------------------------------------------------------------------------------------
@@ -60,6 +65,11 @@ class JetoOAuth2Validator(OAuth2Validator):
             client.algorithm != AbstractApplication.RS256_ALGORITHM
             or client.authorization_grant_type != AbstractApplication.GRANT_AUTHORIZATION_CODE
         ):
+            return False
+        if client.authorization_grant_type == AbstractApplication.GRANT_AUTHORIZATION_CODE and set(scopes) & set(
+            jeto_settings.API_SCOPES
+        ):
+            # Jeto API scopes belong to an organisation's application connections, never to a user's relying party.
             return False
         allowed = set((client.allowed_scopes or "").split())
         return not allowed or set(scopes) <= allowed

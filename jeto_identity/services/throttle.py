@@ -160,7 +160,7 @@ def on_locked_out(
     if scope == CLIENT_SECRET:
         from ..models import OAuthClient
 
-        client = OAuthClient.objects.filter(client_id=(username or "").partition(":")[2]).first()
+        client = OAuthClient.objects.filter(client_id__iexact=(username or "").partition(":")[2]).first()
         organization = client.organization if client is not None else None
     audit.record(
         audit.SIGN_IN_LOCKED_OUT if scope == PASSWORD else audit.THROTTLED,

@@ -7,13 +7,14 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jeto_identity.models import AuditEvent, OAuthClient
-from jeto_identity.services import audit
+from jeto_identity.models import AuditEvent
+from jeto_identity.services import audit, clients
 from jeto_identity.views.token import presented_client_id
+from tests.api_clients_support import fresh_bearer_cache  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 LIMIT = 3
-SECRET = "the-real-client-secret-0123456789"
+CLIENT_ID = SECRET = ""  # set by the api_client fixture
 
 
 @pytest.fixture(autouse=True)
@@ -22,16 +23,12 @@ def small_limit(settings):
 
 
 @pytest.fixture
-def api_client(acme_admin, acme):
-    return OAuthClient.objects.create(
-        name="Acme sync",
-        client_id="acme-sync",
-        client_secret=SECRET,
-        client_type="confidential",
-        authorization_grant_type="client-credentials",
-        organization=acme,
-        user=acme_admin,
-    )
+def api_client(acme, request):
+    request.getfixturevalue("fresh_bearer_cache")
+    global CLIENT_ID, SECRET
+    issued = clients.issue_client(organization=acme, name="Acme sync", scopes="org:read")
+    CLIENT_ID, SECRET = issued.client_id, issued.client_secret
+    return issued
 
 
 def _basic(client_id, secret):
@@ -41,27 +38,27 @@ def _basic(client_id, secret):
 def _token(ip, client_id, secret):
     return Client(REMOTE_ADDR=ip).post(
         "/o/token/",
-        {"grant_type": "client_credentials", "scope": "organizations"},
+        {"grant_type": "client_credentials", "scope": "org:read"},
         HTTP_AUTHORIZATION=_basic(client_id, secret),
     )
 
 
 def test_right_secret_gets_a_token(api_client):
-    response = _token("10.1.0.1", "acme-sync", SECRET)
+    response = _token("10.1.0.1", CLIENT_ID, SECRET)
     assert response.status_code == 200 and response.json()["access_token"]
 
 
 def test_guessing_a_secret_locks_the_client_id_on_every_address(api_client):
-    statuses = [_token("10.1.0.2", "acme-sync", f"guess-{i}").status_code for i in range(LIMIT)]
+    statuses = [_token("10.1.0.2", CLIENT_ID, f"guess-{i}").status_code for i in range(LIMIT)]
     assert statuses == [401] * (LIMIT - 1) + [429]  # the guess that reaches the limit is already refused
-    locked = _token("10.1.0.3", "acme-sync", SECRET)
+    locked = _token("10.1.0.3", CLIENT_ID, SECRET)
     assert locked.status_code == 429 and locked.json()["error"] == "too_many_requests"
-    event = AuditEvent.objects.get(event=audit.THROTTLED, subject="client:acme-sync")
+    event = AuditEvent.objects.get(event=audit.THROTTLED, subject=f"client:{CLIENT_ID.lower()}")
     assert event.organization == "Acme"  # the client's organisation sees it
 
 
 def test_unknown_client_ids_lock_out_the_same_way(api_client):
-    known = [_token("10.1.1.1", "acme-sync", "x").status_code for _ in range(LIMIT + 1)]
+    known = [_token("10.1.1.1", CLIENT_ID, "x").status_code for _ in range(LIMIT + 1)]
     unknown = [_token("10.1.1.2", "no-such-client", "x").status_code for _ in range(LIMIT + 1)]
     assert known == unknown == [401] * (LIMIT - 1) + [429, 429]
 
@@ -69,8 +66,8 @@ def test_unknown_client_ids_lock_out_the_same_way(api_client):
 def test_spraying_many_client_ids_from_one_address_is_locked(api_client):
     for i in range(LIMIT):
         _token("10.1.2.1", f"client-{i}", "x")
-    assert _token("10.1.2.1", "acme-sync", SECRET).status_code == 429
-    assert _token("10.1.2.2", "acme-sync", SECRET).status_code == 200
+    assert _token("10.1.2.1", CLIENT_ID, SECRET).status_code == 429
+    assert _token("10.1.2.2", CLIENT_ID, SECRET).status_code == 200
 
 
 def test_client_id_extraction():
@@ -118,7 +115,7 @@ def test_device_code_grant_without_a_code_is_a_400_not_a_500(api_client):
     "data",
     [
         {"grant_type": "client_credentials", "client_id": "a\x00b", "client_secret": "x"},
-        {"grant_type": "authorization_code", "code": "c\x00", "client_id": "acme-sync", "client_secret": "x"},
+        {"grant_type": "authorization_code", "code": "c\x00", "client_id": "any", "client_secret": "x"},
     ],
 )
 def test_nul_in_a_parameter_is_a_400_not_a_500(api_client, data):

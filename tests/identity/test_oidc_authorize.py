@@ -187,6 +187,13 @@ def test_unknown_scope_is_refused(member_client, third_party):
     assert_client_error(member_client.get(authorize_url(_params(third_party, scope="openid admin"))), "invalid_scope")
 
 
+@pytest.mark.parametrize("api_scope", ["org:read", "members:read", "members:write"])
+def test_relying_parties_never_get_jeto_api_scopes(member_client, third_party, api_scope):
+    assert_client_error(
+        member_client.get(authorize_url(_params(third_party, scope=f"openid {api_scope}"))), "invalid_scope"
+    )
+
+
 @pytest.mark.parametrize(
     "overrides",
     [

@@ -11,23 +11,26 @@ from tests.portal.test_failure import _sign_in
 pytestmark = pytest.mark.slow
 PASSWORD = "a-long-passphrase-for-two-nodes"
 LIMIT = 3
+CREDENTIALS: list[str] = []  # the application connection's client ID and secret, set by the fixture
 
 
 @pytest.fixture(scope="module")
 def nodes():
     database_url, redis_url = servers.require_postgres_and_redis()
     with servers.scratch_postgres(database_url, "twonodes") as url:
-        servers.manage(
+        created = servers.manage(
             "shell", "-c",
-            "from jeto_identity.models import User\n"
+            "from jeto_identity.models import Organization, User\n"
+            "from jeto_identity.services import clients\n"
             f"User.objects.create_user('alice@example.test', '{PASSWORD}')\n"
             f"User.objects.create_user('bob@example.test', '{PASSWORD}')\n"
-            "from jeto_identity.models import OAuthClient\n"
-            "OAuthClient.objects.create(name='sync', client_id='sync-client', client_secret='sync-secret-0123456789',"
-            " client_type='confidential', authorization_grant_type='client-credentials',"
-            " allowed_scopes='organizations')",
+            "org = Organization.objects.create(name='Example', slug='example')\n"
+            "issued = clients.issue_client(organization=org, name='sync', scopes='org:read')\n"
+            "print('CLIENT', issued.client_id, issued.client_secret)",
             env={"DATABASE_URL": url},
         )
+        client_line = next(line for line in created.stdout.splitlines() if line.startswith("CLIENT "))
+        CREDENTIALS[:] = client_line.split()[1:3]
         env = {
             "DATABASE_URL": url,
             "REDIS_URL": redis_url,
@@ -62,12 +65,15 @@ def test_a_lockout_earned_on_one_node_holds_on_the_other(nodes):
 
 def test_a_token_issued_by_one_node_is_accepted_by_the_other(nodes):
     a, b = nodes
-    auth = ("sync-client", "sync-secret-0123456789")
+    auth = tuple(CREDENTIALS)
     issued = requests.post(
-        a.url + "/o/token/", {"grant_type": "client_credentials", "scope": "organizations"}, auth=auth, timeout=15
+        a.url + "/o/token/", {"grant_type": "client_credentials", "scope": "org:read"}, auth=auth, timeout=15
     )
     assert issued.status_code == 200, issued.text
     token = issued.json()["access_token"]
     seen = requests.post(b.url + "/o/introspect/", {"token": token}, auth=auth, timeout=15)
     assert seen.status_code == 200 and seen.json()["active"] is True
-    assert seen.json()["scope"] == "organizations"
+    assert seen.json()["scope"] == "org:read"
+    # And the Jeto API on the other node accepts it as a bearer token.
+    api = requests.get(b.url + "/api/v1/organization", headers={"Authorization": f"Bearer {token}"}, timeout=15)
+    assert api.status_code == 200, api.text

@@ -58,5 +58,6 @@ class Command(BaseCommand):
     def seed_extras(self) -> list[str]:
         """Hook for later features (demo relying party, API client); returns lines to print."""
         from jeto_portal import demo_relying_party
+        from jeto_portal.api.demo import seed_demo_client  # application connections
 
-        return [*demo_relying_party.seed()]
+        return [*demo_relying_party.seed(), *seed_demo_client()]

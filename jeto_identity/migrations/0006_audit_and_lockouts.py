@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jeto_identity', '0004_oidc_provider'),
+        ('jeto_identity', '0005_application_connections'),
     ]
 
     operations = [

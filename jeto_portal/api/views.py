@@ -1,0 +1,173 @@
+"""Jeto API views: thin, scoped to the organisation of the calling token (``request.api_token``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC
+
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+
+from jeto_identity.models import Membership, Organization, Role
+
+from .auth import require_scope
+from .openapi import document
+
+MAX_LIMIT = 200
+WRITABLE_ROLES = (Role.MEMBER, Role.ADMIN)
+
+
+def _problem(status: int, error: str, description: str) -> JsonResponse:
+    return JsonResponse({"error": error, "error_description": description}, status=status)
+
+
+def _method_not_allowed(allowed: list[str]) -> HttpResponse:
+    response = _problem(405, "method_not_allowed", f"Use {', '.join(allowed)}.")
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _member(m: Membership) -> dict:
+    u = m.user
+    return {
+        "id": str(u.pk),
+        "email": u.email,
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+        "role": m.role,
+        "is_active": u.is_active,
+        "joined_at": m.created_at.isoformat(),
+    }
+
+
+_ORG_FIELDS = ("id", "slug", "name", "mfa_required", "sso_enforced", "created_at")
+
+
+def _org_sql() -> str:
+    """The organisation endpoint's one query, built once from the model (it is the API's hottest path)."""
+    opts = Organization._meta
+    columns = ", ".join(connection.ops.quote_name(opts.get_field(f).column) for f in _ORG_FIELDS)
+    table = connection.ops.quote_name(opts.db_table)
+    pk = connection.ops.quote_name(opts.pk.column)
+    return f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608 (model metadata, no input)
+
+
+_org_query: str | None = None
+
+
+@require_scope("org:read")
+def _organization(request: HttpRequest) -> JsonResponse:
+    global _org_query
+    if _org_query is None:
+        _org_query = _org_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(_org_query, [request.api_token.organization_id])
+        row = cursor.fetchone()
+    if row is None:  # the organisation was deleted with the token still cached
+        return _problem(404, "not_found", "The organisation no longer exists.")
+    data = dict(zip(_ORG_FIELDS, row, strict=True))
+    created = data["created_at"]
+    if isinstance(created, str):  # SQLite hands raw cursors text
+        created = parse_datetime(created)
+    if timezone.is_naive(created):
+        created = timezone.make_aware(created, UTC)
+    data["created_at"] = created.isoformat()
+    return JsonResponse(data)
+
+
+@csrf_exempt
+def organization(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed(["GET"])
+    return _organization(request)
+
+
+def _int_param(request: HttpRequest, name: str, default: int, lo: int, hi: int) -> int | None:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if lo <= value <= hi else None
+
+
+@require_scope("members:read")
+def _members(request: HttpRequest) -> JsonResponse:
+    limit = _int_param(request, "limit", 50, 1, MAX_LIMIT)
+    offset = _int_param(request, "offset", 0, 0, 10**9)
+    if limit is None or offset is None:
+        return _problem(400, "invalid_request", f"limit must be 1..{MAX_LIMIT} and offset >= 0.")
+    qs = Membership.objects.filter(organization_id=request.api_token.organization_id)
+    page = qs.select_related("user").order_by("user__email")[offset : offset + limit]
+    return JsonResponse({"count": qs.count(), "limit": limit, "offset": offset, "results": [_member(m) for m in page]})
+
+
+@csrf_exempt
+def members(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed(["GET"])
+    return _members(request)
+
+
+def _find_member(request: HttpRequest, user_id: uuid.UUID) -> Membership | None:
+    return (
+        Membership.objects.select_related("user")
+        .filter(organization_id=request.api_token.organization_id, user_id=user_id)
+        .first()
+    )
+
+
+@require_scope("members:read")
+def _member_get(request: HttpRequest, user_id: uuid.UUID) -> JsonResponse:
+    m = _find_member(request, user_id)
+    if m is None:
+        return _problem(404, "not_found", "No such member in this organisation.")
+    return JsonResponse(_member(m))
+
+
+@require_scope("members:write")
+def _member_patch(request: HttpRequest, user_id: uuid.UUID) -> JsonResponse:
+    if request.content_type != "application/json":
+        return _problem(415, "unsupported_media_type", "Send application/json.")
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "invalid_request", "The body is not valid JSON.")
+    if not isinstance(data, dict) or set(data) != {"role"} or data["role"] not in WRITABLE_ROLES:
+        return _problem(400, "invalid_request", 'Send {"role": "member"} or {"role": "admin"}.')
+    with transaction.atomic():
+        m = (
+            Membership.objects.select_for_update()
+            .select_related("user")
+            .filter(organization_id=request.api_token.organization_id, user_id=user_id)
+            .first()
+        )
+        if m is None:
+            return _problem(404, "not_found", "No such member in this organisation.")
+        if m.role == Role.OWNER:
+            return _problem(403, "forbidden", "An owner's role can only be changed by an owner, in the admin.")
+        if m.role != data["role"]:
+            m.role = data["role"]
+            m.save(update_fields=["role"])
+    return JsonResponse(_member(m))
+
+
+@csrf_exempt
+def member_detail(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
+    if request.method in ("GET", "HEAD"):
+        return _member_get(request, user_id)
+    if request.method == "PATCH":
+        return _member_patch(request, user_id)
+    return _method_not_allowed(["GET", "PATCH"])
+
+
+def openapi(request: HttpRequest) -> JsonResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed(["GET"])
+    return JsonResponse(document(request.build_absolute_uri("/api/v1")))
