@@ -70,3 +70,24 @@ def test_api_client_created_rotated_revoked_without_the_secret(acme_admin, acme,
     assert {e.organization_id for e in AuditEvent.objects.filter(subject=client.client_id)} == {acme.pk}
     dump = str(list(AuditEvent.objects.values())) + caplog.text
     assert "secret-value" not in dump and "pbkdf2" not in dump and "argon2" not in dump
+
+
+def test_application_connection_services_are_audited(acme, caplog):
+    from jeto_identity.models import ApplicationConnection
+    from jeto_identity.services import clients
+
+    issued = clients.issue_client(organization=acme, name="CRM", scopes="org:read")
+    clients.rotate_secret(issued.client)
+    clients.revoke_client(issued.client)
+    names = [e.event for e in AuditEvent.objects.filter(subject=issued.client_id).order_by("id")]
+    assert names == [audit.API_CLIENT_CREATED, audit.API_CLIENT_ROTATED, audit.API_CLIENT_REVOKED]
+    assert issued.client_secret not in str(list(AuditEvent.objects.values())) + caplog.text
+
+    # Saved through the proxy model (what the org admin's admin page saves): still audited.
+    proxy = ApplicationConnection.objects.get(pk=issued.client.pk)
+    proxy.name = "CRM (renamed)"
+    proxy.enabled = True
+    proxy.save()
+    proxy.enabled = False
+    proxy.save()
+    assert AuditEvent.objects.filter(subject=issued.client_id, event=audit.API_CLIENT_REVOKED).count() == 2
