@@ -400,3 +400,4 @@ class FederatedIdentityAdmin(OrgScopedAdminMixin, FederatedIdentityAdminBase):
 
 # Application connections (issue 4) and the audit log / lockouts live in their own modules.
 from . import admin_connections, admin_security  # noqa: E402,F401,I001
+from .provider import admin as provider_admin  # noqa: E402,F401,I001  (relying parties)

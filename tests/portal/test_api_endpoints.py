@@ -271,6 +271,6 @@ def test_arbitrary_token_endpoint_credentials_never_500(client, acme_conn):
             "/o/token/",
             {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
         )
-        assert response.status_code in (400, 401)
+        assert response.status_code in (400, 401, 429)  # 429: the guessing itself gets throttled (django-axes)
 
     check()

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 from jeto_identity.services import clients
 from tests.api_clients_support import get_token
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # committed data: the WSGI app may use its own connection
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 
 

@@ -30,6 +30,7 @@ PRODUCTION_ENV = {
     "JETO_TOTP_ENCRYPTION_KEYS": "totp-key-for-the-deploy-check-0123456789abcdef",
     # https-only redirect URIs (RFC 9700 2.1); a deployment serving native apps keeps http for loopback.
     "OIDC_REDIRECT_URI_SCHEMES": "https",
+    "CLIENT_SECRET_PEPPER": "pepper-for-the-deploy-check-0123456789abcdef",
 }
 
 
