@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -199,9 +199,13 @@ class OrganizationDomainAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 @admin.register(Membership)
 class MembershipAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "organization", "role", "created_at"]
-    list_filter = ["role", "organization"]
+    list_filter = ["role", ("organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__email", "organization__name"]
     autocomplete_fields = ["user"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a membership to another organisation is a delete plus an add, each checked on its own.
+        return ["organization"] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         self._check_owner_rule(request, obj, form)
@@ -211,6 +215,13 @@ class MembershipAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
         if obj.role == Role.OWNER and not self._may_manage_owners(request, obj.organization_id):
             raise Http404("No such object.")
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if not request.user.is_superuser and (
+            queryset.filter(role=Role.OWNER).exclude(organization_id__in=access.owned_org_ids(request.user)).exists()
+        ):
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
 
     def _may_manage_owners(self, request, org_id: int) -> bool:
         return request.user.is_superuser or org_id in access.owned_org_ids(request.user)
@@ -332,6 +343,8 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
+        if change and "email" in form.changed_data:
+            obj.email_verified = False  # a new address is unproven until its owner follows a link sent to it
         if not change and isinstance(form, OrgAdminUserCreationForm):
             form.save_with_membership(obj)
         else:
@@ -345,7 +358,10 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
             return self.readonly_fields
-        return ["email_verified", "is_staff", "is_superuser", "last_login", "date_joined"]
+        # Email is the sign-in identifier and a verified claim at relying parties: only platform admins change it.
+        if obj is None:
+            return []
+        return ["email", "email_verified", "is_staff", "is_superuser", "last_login", "date_joined"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

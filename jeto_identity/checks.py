@@ -78,9 +78,7 @@ def check_openid_provider() -> list[Error | Warning]:
         )
     if issuer and (issuer.endswith("/") or not issuer.startswith(("https://", "http://localhost", "http://127."))):
         problems.append(
-            Warning(
-                "The OIDC issuer should be an https:// URL without a trailing slash.", id="jeto_identity.W010"
-            )
+            Warning("The OIDC issuer should be an https:// URL without a trailing slash.", id="jeto_identity.W010")
         )
     if issuer and urlsplit(issuer).path not in ("", "/"):
         problems.append(

@@ -57,8 +57,10 @@ class OAuthClient(AbstractApplication):
 
 class ApplicationConnectionManager(ApplicationManager):
     def get_queryset(self):
-        return super().get_queryset().filter(
-            authorization_grant_type=AbstractApplication.GRANT_CLIENT_CREDENTIALS, organization__isnull=False
+        return (
+            super()
+            .get_queryset()
+            .filter(authorization_grant_type=AbstractApplication.GRANT_CLIENT_CREDENTIALS, organization__isnull=False)
         )
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -152,7 +152,9 @@ class RelyingPartyAdmin(PlatformAdminOnly, admin.ModelAdmin):
     def rotate_secret_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_change_permission(request):
             raise PermissionDenied
-        obj = get_object_or_404(RelyingParty, pk=object_id)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404("No such relying party.")
         if obj.client_type != OAuthClient.CLIENT_CONFIDENTIAL:
             raise Http404("Public clients have no secret.")
         if request.method != "POST":

@@ -49,10 +49,17 @@ def visible_users(user: User) -> QuerySet[User]:
 
 
 def can_manage_user(admin_user: User, target: User) -> bool:
-    """May ``admin_user`` change ``target``'s account? Never a superuser, never someone in an org they don't run."""
+    """May ``admin_user`` change ``target``'s account (active flag, MFA reset)?
+
+    Superusers: anyone. Org admins: themselves, and people all of whose organisations they run, where an admin
+    manages members and only an owner manages that organisation's admins and owners. Never a superuser.
+    """
     if admin_user.is_superuser:
         return True
-    if target.is_superuser or target.pk == admin_user.pk:
-        return target.pk == admin_user.pk and not target.is_superuser
-    target_orgs = set(Membership.objects.filter(user=target).values_list("organization_id", flat=True))
-    return bool(target_orgs) and target_orgs <= administered_org_ids(admin_user)
+    if target.is_superuser:
+        return False
+    if target.pk == admin_user.pk:
+        return True
+    rows = list(Membership.objects.filter(user=target).values_list("organization_id", "role"))
+    administered, owned = administered_org_ids(admin_user), owned_org_ids(admin_user)
+    return bool(rows) and all(org in administered and (role == Role.MEMBER or org in owned) for org, role in rows)

@@ -83,7 +83,12 @@ def check_password(request: HttpRequest, pending: PendingLogin, password: str) -
 
 
 def first_factor_passed(request: HttpRequest, pending: PendingLogin, user: User, method: str) -> str | None:
-    """Record a passed first factor (``pwd``, ``fed``) and return the next stage's URL, or finish the login."""
+    """Record a passed first factor (``pwd``, ``fed``) and return the next stage's URL, or finish the login.
+
+    The session key rotates here as well as at ``complete()``: a half-signed-in session (waiting for a second
+    factor or enrolment) must not keep a key that someone may have planted before the password was given.
+    """
+    request.session.cycle_key()
     pending.user_id = str(user.pk)
     pending.email = user.email
     pending.amr = [method]

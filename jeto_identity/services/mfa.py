@@ -70,9 +70,10 @@ def has_mfa(user: User) -> bool:
 
 def mfa_required(user: User) -> bool:
     """Is the user a member of any organisation that requires MFA?"""
-    return bool(getattr(user, "pk", None)) and Membership.objects.filter(
-        user=user, organization__mfa_required=True
-    ).exists()
+    return (
+        bool(getattr(user, "pk", None))
+        and Membership.objects.filter(user=user, organization__mfa_required=True).exists()
+    )
 
 
 def recovery_codes_left(user: User) -> int:

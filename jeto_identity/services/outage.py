@@ -33,8 +33,7 @@ def is_outage(exc: BaseException | None) -> str | None:
 def outage_response(request: HttpRequest | None, kind: str) -> HttpResponse:
     """The 503 page. Rendered without context processors: they could touch the database that is down."""
     accepts_json = request is not None and (
-        "application/json" in request.META.get("HTTP_ACCEPT", "")
-        or request.path.startswith(("/o/", "/api/"))
+        "application/json" in request.META.get("HTTP_ACCEPT", "") or request.path.startswith(("/o/", "/api/"))
     )
     if accepts_json:
         response = HttpResponse(

@@ -204,7 +204,7 @@ class FederatedIdentityAdminBase(admin.ModelAdmin):
     rules). Links are never added by hand: that would let anyone bind an IdP subject to any account."""
 
     list_display = ["user", "connection", "email", "created_at", "last_login_at"]
-    list_filter = ["connection"]
+    list_filter = [("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__email", "email", "subject"]
     readonly_fields = ["connection", "subject", "user", "email", "created_at", "last_login_at"]
     fields = readonly_fields

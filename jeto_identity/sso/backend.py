@@ -25,6 +25,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from requests.auth import HTTPBasicAuth
 
 from ..conf import jeto_settings
 from ..models import SSOConnection
@@ -129,8 +130,19 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
 
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
         http.check_url(self.OIDC_OP_TOKEN_ENDPOINT, "token endpoint")
+        auth = None
+        if self.get_settings("OIDC_TOKEN_USE_BASIC_AUTH", False):
+            auth = HTTPBasicAuth(payload.get("client_id"), payload.pop("client_secret", ""))
         try:
-            return super().get_token(payload)
+            # Our own request rather than mozilla's: redirects are never followed (a 307 would re-POST the
+            # client secret and code to wherever the IdP points, past check_url's address rules).
+            response = requests.post(
+                self.OIDC_OP_TOKEN_ENDPOINT, data=payload, auth=auth, timeout=http.timeout(), allow_redirects=False
+            )
+            if response.is_redirect:
+                raise http.IdPError("The IdP's token endpoint answered with a redirect; redirects are not followed.")
+            self.raise_token_response_error(response)
+            return response.json()
         except requests.HTTPError as exc:
             # mozilla puts the response body in the message; keep it out of logs and pages.
             status = exc.response.status_code if exc.response is not None else "?"
@@ -187,7 +199,18 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             return claims
         http.check_url(self.OIDC_OP_USER_ENDPOINT, "userinfo endpoint")
         try:
-            info = super().get_userinfo(access_token, id_token, payload)
+            response = requests.get(
+                self.OIDC_OP_USER_ENDPOINT,
+                headers={"Authorization": f"Bearer {access_token}"},
+                timeout=http.timeout(),
+                allow_redirects=False,
+            )
+            if response.is_redirect:
+                raise http.IdPError("The IdP's userinfo endpoint answered with a redirect; redirects are not followed.")
+            response.raise_for_status()
+            if response.headers.get("content-type", "").lower().startswith("application/jwt"):
+                raise http.IdPError("Signed userinfo responses are not supported.")
+            info = response.json()
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise http.IdPUnreachable("The IdP's userinfo endpoint didn't answer.") from exc
         except (requests.RequestException, ValueError) as exc:
@@ -220,7 +243,10 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
             )
             return None
         audit.record(
-            audit.SSO_SIGN_IN, request=self.request, subject=user, organization=connection.organization,
+            audit.SSO_SIGN_IN,
+            request=self.request,
+            subject=user,
+            organization=connection.organization,
             connection=connection.name,
         )
         return user

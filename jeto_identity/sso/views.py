@@ -153,14 +153,15 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
 
     def _check_state(self, request: HttpRequest) -> HttpResponse | None:
         """Refuse a callback whose state is unknown, old, or was issued for another connection (and burn it)."""
-        if request.GET.get("error"):
-            return None  # mozilla burns the state and we show login_failure()
         state = request.GET.get("state", "")
         states = request.session.get(STATES_KEY)
         entry = states.get(state) if isinstance(states, dict) and state else None
         if not isinstance(entry, dict):
+            # Checked before an `error` answer too: a forged error callback must not sign anyone out.
             logger.warning("SSO callback with unknown or replayed state for connection %s", self.connection.pk)
             return self._refused()
+        if request.GET.get("error"):
+            return None  # mozilla burns the state and we show login_failure()
         started_for = str(entry.get("connection", ""))
         too_old = time.time() - float(entry.get("added_on", 0)) > jeto_settings.SSO_STATE_MAX_AGE
         if not constant_time_compare(started_for, str(self.connection.public_id)) or too_old:

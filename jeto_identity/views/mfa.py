@@ -26,7 +26,7 @@ from ..conf import jeto_settings
 from ..mfa_forms import ChallengeForm, ReauthForm, TOTPCodeForm
 from ..redirects import safe_next_url
 from ..services import login as login_service
-from ..services import mfa, mfa_login, throttle
+from ..services import mfa, mfa_login, sso, throttle
 
 WRONG_CODE = "That code didn't work. Check your app and try again."
 TOO_MANY = "Too many wrong codes. For your security, sign in again."
@@ -140,7 +140,8 @@ class LoginSetupView(_SetupMixin, View):
             return redirect("jeto_identity:login")
         self.pending, self.user = state
         # A password alone never adds a device to an account that has one, or that isn't required to enrol.
-        if mfa.has_mfa(self.user) or not mfa.mfa_required(self.user):
+        required = mfa.mfa_required(self.user) or sso.mfa_required_after_federation(request, self.pending) is True
+        if mfa.has_mfa(self.user) or not required:
             return HttpResponseRedirect(login_service.advance(request, self.pending) or safe_next_url(""))
         return super().dispatch(request, *args, **kwargs)
 
@@ -302,9 +303,7 @@ class RemoveView(View):
         return redirect("jeto_identity:account")
 
 
-@method_decorator(
-    [never_cache, csrf_protect, sensitive_post_parameters("password"), login_required], name="dispatch"
-)
+@method_decorator([never_cache, csrf_protect, sensitive_post_parameters("password"), login_required], name="dispatch")
 class ReauthView(View):
     """Ask for the password again before a sensitive change."""
 

@@ -32,6 +32,7 @@ def _scan_qr(page) -> str:
     image = page.get_by_test_id("mfa-qr").locator("svg").evaluate(RASTERIZE_QR)
     return decode_qr_luminance(base64.b64decode(image["data"]), image["size"], image["size"])
 
+
 pytestmark = pytest.mark.e2e
 
 

@@ -50,8 +50,9 @@ def test_idp_down_shows_a_clear_page(page, acme, closed_port):
     assert "isn't responding" in page.get_by_role("heading").inner_text()
 
 
-def test_org_admin_connects_an_idp_and_a_member_signs_in_through_it(page, browser, live_server, acme, acme_admin,
-                                                                    password, idp):
+def test_org_admin_connects_an_idp_and_a_member_signs_in_through_it(
+    page, browser, live_server, acme, acme_admin, password, idp
+):
     """The issue's "done when": connect in Django admin, test, enable; a member then signs in at the IdP."""
     from tests.e2e.conftest import sign_in_with_password
 

@@ -234,3 +234,83 @@ def test_admin_login_goes_through_our_sign_in_pipeline(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response.url == "/login/?next=%2Fadmin%2F"
+
+
+# --- escalation inside one organisation (found in review) ------------------------------------------------
+
+
+def test_admin_cannot_change_or_deactivate_the_owner(as_acme_admin, acme_owner):
+    response = as_acme_admin.post(f"/admin/jeto_identity/user/{acme_owner.pk}/change/", {"first_name": "X"})
+    assert response.status_code == 403
+    acme_owner.refresh_from_db()
+    assert acme_owner.is_active and acme_owner.first_name == ""
+
+
+def test_admin_cannot_reset_the_owners_mfa(as_acme_admin, acme_owner):
+    from jeto_identity.services import access
+
+    assert not access.can_manage_user(User.objects.get(email="ada@acme.test"), acme_owner)
+
+
+def test_owner_manages_admins_and_admin_manages_members(acme_owner, acme_admin, acme_member):
+    from jeto_identity.services import access
+
+    assert access.can_manage_user(acme_owner, acme_admin)
+    assert access.can_manage_user(acme_admin, acme_member)
+    assert not access.can_manage_user(acme_admin, acme_owner)
+
+
+def test_org_admin_cannot_change_a_members_email(as_acme_admin, acme_member):
+    User.objects.filter(pk=acme_member.pk).update(email_verified=True)
+    as_acme_admin.post(
+        f"/admin/jeto_identity/user/{acme_member.pk}/change/",
+        {"email": "ceo@bigbank.example", "first_name": "Max", "is_active": "on"},
+    )
+    acme_member.refresh_from_db()
+    assert acme_member.email == "max@acme.test" and acme_member.email_verified
+
+
+def test_superuser_email_change_clears_email_verified(client, superuser, acme_member, password):
+    User.objects.filter(pk=acme_member.pk).update(email_verified=True)
+    sign_in(client, superuser.email, password)
+    response = client.post(
+        f"/admin/jeto_identity/user/{acme_member.pk}/change/",
+        {
+            "email": "max.new@acme.test",
+            "first_name": "Max",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    acme_member.refresh_from_db()
+    assert acme_member.email == "max.new@acme.test" and not acme_member.email_verified
+
+
+def test_bulk_delete_cannot_remove_an_owner(as_acme_admin, acme_owner, acme):
+    membership = Membership.objects.get(user=acme_owner, organization=acme)
+    response = as_acme_admin.post(
+        "/admin/jeto_identity/membership/",
+        {"action": "delete_selected", "_selected_action": [str(membership.pk)], "post": "yes"},
+    )
+    assert response.status_code == 403
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_membership_cannot_be_moved_to_another_organisation(client, acme_admin, acme_owner, globex, acme, password):
+    Membership.objects.create(user=acme_admin, organization=globex, role=Role.OWNER)
+    sign_in(client, acme_admin.email, password)
+    membership = Membership.objects.get(user=acme_owner, organization=acme)
+    client.post(
+        f"/admin/jeto_identity/membership/{membership.pk}/change/",
+        {"user": str(acme_owner.pk), "organization": str(globex.pk), "role": Role.OWNER},
+    )
+    membership.refresh_from_db()
+    assert membership.organization == acme
+
+
+def test_list_filters_do_not_name_other_organisations(as_acme_admin):
+    Organization.objects.create(name="Initech Secret Merger", slug="initech")
+    page = as_acme_admin.get("/admin/jeto_identity/membership/").content.decode()
+    assert "Initech Secret Merger" not in page and "Globex" not in page

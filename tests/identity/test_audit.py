@@ -216,8 +216,6 @@ def test_retention_zero_keeps_everything(settings):
 
 
 def test_control_characters_never_reach_the_database_or_log(client):
-    event = audit.record(
-        audit.SIGN_IN_FAILURE, subject="evil\x00@x.test\r\nforged", reason="a\x00b", outcome="failure"
-    )
+    event = audit.record(audit.SIGN_IN_FAILURE, subject="evil\x00@x.test\r\nforged", reason="a\x00b", outcome="failure")
     event.refresh_from_db()
     assert event.subject == "evil@x.testforged" and event.details["reason"] == "ab"

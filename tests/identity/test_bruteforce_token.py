@@ -86,8 +86,13 @@ def test_client_id_extraction():
         st.one_of(
             st.text(max_size=100),
             st.sampled_from(
-                ["client_credentials", "authorization_code", "refresh_token", "password",
-                 "urn:ietf:params:oauth:grant-type:device_code"]
+                [
+                    "client_credentials",
+                    "authorization_code",
+                    "refresh_token",
+                    "password",
+                    "urn:ietf:params:oauth:grant-type:device_code",
+                ]
             ),
         ),
         max_size=6,

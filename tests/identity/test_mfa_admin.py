@@ -73,9 +73,7 @@ def test_superuser_resets_anyone(client, superuser, acme_member, globex_member):
     assert not mfa.has_mfa(acme_member) and not mfa.has_mfa(globex_member)
 
 
-def test_reset_makes_a_session_verified_with_the_old_device_enrol_again(
-    client, acme, acme_member, superuser
-):
+def test_reset_makes_a_session_verified_with_the_old_device_enrol_again(client, acme, acme_member, superuser):
     device, _ = enrol(acme_member)
     acme.mfa_required = True
     acme.save()

@@ -84,9 +84,7 @@ def test_failures_are_throttled_with_growing_delays_and_reset_by_success(acme_me
     assert device.throttling_failure_count == 1
     delays = []
     for _ in range(3):
-        TOTPDevice.objects.filter(pk=device.pk).update(
-            throttling_failure_timestamp=timezone.now() - timedelta(hours=1)
-        )
+        TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=timezone.now() - timedelta(hours=1))
         assert not mfa.verify_second_factor(acme_member, "000000").ok
         result = mfa.verify_second_factor(acme_member, "000000")
         delays.append((result.locked_until - timezone.now()).total_seconds())

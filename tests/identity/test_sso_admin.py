@@ -45,8 +45,9 @@ def test_org_admin_adds_a_connection_with_the_redirect_uri_shown_before_saving(c
     shown = re.search(rb'data-testid="sso-redirect-uri">([^<]+)<', page.content).group(1).decode()
     connection_id = re.search(rb'name="connection_id" value="([^"]+)"', page.content).group(1).decode()
     assert shown == f"http://testserver/sso/{connection_id}/callback/"
-    response = client.post(ADD_URL, form_data(acme, idp.url + "/.well-known/openid-configuration",
-                                              connection_id=connection_id))
+    response = client.post(
+        ADD_URL, form_data(acme, idp.url + "/.well-known/openid-configuration", connection_id=connection_id)
+    )
     assert response.status_code == 302, response.content
     connection = SSOConnection.objects.get()
     assert str(connection.public_id) == connection_id  # the URI registered at the IdP stays valid

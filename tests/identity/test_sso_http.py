@@ -102,8 +102,12 @@ def test_a_trickling_idp_is_cut_off(local):
 
 @pytest.mark.parametrize(
     ("status", "body", "message"),
-    [(302, b"", "answered HTTP 302"), (500, b"oops", "answered HTTP 500"), (200, b"<html>", "not valid JSON"),
-     (200, b"[1, 2]", "not a JSON object")],
+    [
+        (302, b"", "answered HTTP 302"),
+        (500, b"oops", "answered HTTP 500"),
+        (200, b"<html>", "not valid JSON"),
+        (200, b"[1, 2]", "not a JSON object"),
+    ],
 )
 def test_bad_answers_in_plain_words(local, status, body, message):
     def answer(handler):

@@ -95,8 +95,19 @@ def test_a_correct_es256_token_is_accepted(backend):
         {"nonce": "another-nonce"},
         {"nonce": None},
     ],
-    ids=["foreign-iss", "iss-trailing-slash", "aud", "multi-aud-no-azp", "azp", "expired", "no-exp", "no-iat",
-         "no-sub", "nonce", "no-nonce"],
+    ids=[
+        "foreign-iss",
+        "iss-trailing-slash",
+        "aud",
+        "multi-aud-no-azp",
+        "azp",
+        "expired",
+        "no-exp",
+        "no-iat",
+        "no-sub",
+        "nonce",
+        "no-nonce",
+    ],
 )
 def test_tokens_with_wrong_claims_are_rejected(backend, overrides):
     if overrides.get("iss") == "PLACEHOLDER/":

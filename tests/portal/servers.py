@@ -107,8 +107,16 @@ class Server:
         self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--timeout", "30",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "30",
             ],
             cwd=ROOT,
             env=portal_env(**env),

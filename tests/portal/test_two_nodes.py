@@ -19,7 +19,8 @@ def nodes():
     database_url, redis_url = servers.require_postgres_and_redis()
     with servers.scratch_postgres(database_url, "twonodes") as url:
         created = servers.manage(
-            "shell", "-c",
+            "shell",
+            "-c",
             "from jeto_identity.models import Organization, User\n"
             "from jeto_identity.services import clients\n"
             f"User.objects.create_user('alice@example.test', '{PASSWORD}')\n"
