@@ -75,6 +75,8 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_RETENTION_DAYS": 365,
     # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed. Empty: the socket address is the client.
     "TRUSTED_PROXIES": [],
+    # Send password-reset mail from a background thread so response time reveals nothing (see services/mail.py).
+    "SEND_MAIL_IN_BACKGROUND": True,
 }
 
 

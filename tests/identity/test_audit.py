@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jeto_identity.models import AuditEvent, Membership, Role
 from jeto_identity.services import audit
+from jeto_identity.services.mail import wait_for_pending
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,7 @@ def test_password_reset_requested_and_completed(client, acme_member):
     client.post("/password-reset/", {"email": "ghost@nowhere.test"})
     requested = events(audit.PASSWORD_RESET_REQUESTED)
     assert [e.details["reason"] for e in requested] == ["account", "unknown_email"]
+    wait_for_pending()
     link = next(line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line).strip()
     page = client.get(link, follow=True)
     new = "a-completely-new-long-passphrase"

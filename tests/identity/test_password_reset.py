@@ -3,13 +3,17 @@ import re
 import pytest
 from django.core import mail
 
+from jeto_identity.services.mail import wait_for_pending
+
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r"http://testserver(/password-reset/[^/]+/[^/]+/)")
 
 
 def _request_reset(client, email):
-    return client.post("/password-reset/", {"email": email})
+    response = client.post("/password-reset/", {"email": email})
+    wait_for_pending()  # reset mail is sent from a background thread
+    return response
 
 
 def test_known_and_unknown_emails_get_the_same_answer(client, acme_member):
@@ -57,3 +61,33 @@ def test_tampered_token_is_refused(client, acme_member):
     _request_reset(client, "max@acme.test")
     path = LINK.search(mail.outbox[0].body).group(1)
     assert b"This link no longer works" in client.get(path[:-3] + "zz/", follow=True).content
+
+
+def test_reset_mail_leaves_the_request_path(client, acme_member, settings):
+    """Timing: the known-address response does not wait for the mail backend (enumeration by timing)."""
+    import threading
+    import time
+
+    release = threading.Event()
+    sent = []
+
+    class SlowBackend:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def send_messages(self, messages):
+            release.wait(5)
+            sent.extend(messages)
+            return len(messages)
+
+    from unittest import mock
+
+    with mock.patch("django.core.mail.get_connection", lambda *a, **k: SlowBackend()):
+        started = time.monotonic()
+        response = client.post("/password-reset/", {"email": "max@acme.test"})
+        elapsed = time.monotonic() - started
+        assert response.status_code == 302
+        assert elapsed < 2 and not sent  # answered while the mail is still waiting to go out
+        release.set()
+        wait_for_pending()
+    assert [m.to for m in sent] == [["max@acme.test"]]
