@@ -89,6 +89,26 @@ class OrgScopedAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class SystemRecordAdminMixin:
+    """Rows the system writes (links, audit events, lockouts): viewable, never added or edited by hand.
+
+    Put it before ``OrgScopedAdminMixin`` in the bases, whose permissions it narrows.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdminMixin(SystemRecordAdminMixin):
+    """A system record that is not deleted by hand either (the cleanup command removes old ones)."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class MembershipInlineFormSet(forms.BaseInlineFormSet):
     """Only owners (and superusers) may create, change or remove an owner membership."""
 
@@ -403,15 +423,8 @@ class SSOConnectionAdmin(OrgScopedAdminMixin, SSOConnectionAdminBase):
 
 
 @admin.register(FederatedIdentity)
-class FederatedIdentityAdmin(OrgScopedAdminMixin, FederatedIdentityAdminBase):
+class FederatedIdentityAdmin(SystemRecordAdminMixin, OrgScopedAdminMixin, FederatedIdentityAdminBase):
     org_lookup = "connection__organization"
-    org_admins_may_add = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # Application connections (issue 4) and the audit log / lockouts live in their own modules.

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from .admin import OrgScopedAdminMixin
+from .admin import OrgScopedAdminMixin, ReadOnlyAdminMixin
 from .models import AuditEvent, Lockout
 from .services import access, audit
 
@@ -64,7 +64,7 @@ class OrganizationFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, OrgScopedAdminMixin, admin.ModelAdmin):
     org_lookup = "organization_id"
     list_display = ["time", "event_label", "outcome", "actor", "subject", "organization", "ip_address", "how"]
     list_filter = [EventTypeFilter, "outcome", OrganizationFilter, "time"]
@@ -80,15 +80,6 @@ class AuditEventAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
         members = access.visible_users(request.user).values("pk")
         # Events of their organisations, plus their members' events that belong to no organisation.
         return qs.filter(Q(organization_id__in=org_ids) | Q(organization_id__isnull=True, subject_id__in=members))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="event", ordering="event")
     def event_label(self, obj: AuditEvent) -> str:
@@ -127,7 +118,7 @@ class ActiveLockoutFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lockout)
-class LockoutAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+class LockoutAdmin(ReadOnlyAdminMixin, OrgScopedAdminMixin, admin.ModelAdmin):
     """Current and recent lockouts; "Clear" lifts them on every node (the counters are in the shared cache)."""
 
     list_display = ["username", "ip_address", "user", "failures", "locked_at", "locked_until", "is_active"]
@@ -138,15 +129,6 @@ class LockoutAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
     def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
         return qs.filter(user__in=access.visible_users(request.user))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(boolean=True, description="locked now")
     def is_active(self, obj: Lockout) -> bool:
