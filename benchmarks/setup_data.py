@@ -1,4 +1,4 @@
-"""Create the benchmark organisation and two clients (portal-hashed and stock PBKDF2-hashed); print JSON.
+"""Create the benchmark organisation, its members and two clients (portal-hashed and stock PBKDF2-hashed); print JSON.
 
 Run with the portal settings: ``python -m benchmarks.setup_data``.
 """
@@ -14,12 +14,19 @@ django.setup()
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from oauth2_provider.models import get_access_token_model  # noqa: E402
 
-from jeto_identity.models import OAuthClient, Organization  # noqa: E402
+from jeto_identity.models import Membership, OAuthClient, Organization, Role, User  # noqa: E402
 from jeto_identity.services import clients  # noqa: E402
 
 SCOPES = "org:read members:read"
 
+MEMBERS = 25  # one page of /api/v1/members
+
 org, _ = Organization.objects.get_or_create(slug="bench", defaults={"name": "Benchmark Org"})
+for n in range(MEMBERS):
+    user = User.objects.filter(email=f"member{n:02d}@bench.example").first()
+    if user is None:
+        user = User.objects.create_user(email=f"member{n:02d}@bench.example", password=None)  # no hashing
+    Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Role.MEMBER})
 OAuthClient.objects.filter(organization=org).delete()
 get_access_token_model().objects.filter(application__isnull=True).delete()
 

@@ -1,10 +1,11 @@
-"""Stock DOT endpoints for the benchmark: DOT's token views and a DOT-protected organisation endpoint."""
+"""Stock DOT endpoints for the benchmark: DOT's token views and DOT-protected organisation and members endpoints."""
 
 from django.http import JsonResponse
 from django.urls import include, path
 from oauth2_provider.views import ScopedProtectedResourceView
 
 from jeto_identity.models import Organization
+from jeto_portal.api.views import members_page
 
 
 class StockOrganizationView(ScopedProtectedResourceView):
@@ -31,7 +32,20 @@ class StockOrganizationView(ScopedProtectedResourceView):
         )
 
 
+class StockMembersView(ScopedProtectedResourceView):
+    """The same JSON as /api/v1/members (first page), DOT's bearer check."""
+
+    required_scopes = ["members:read"]
+
+    def dispatch(self, request, *args, **kwargs):
+        valid, r = self.verify_request(request)
+        if not valid:
+            return self.unauthenticated_response(request, r)
+        return JsonResponse(members_page(r.access_token.application.organization_id, 50, 0))
+
+
 urlpatterns = [
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/v1/organization", StockOrganizationView.as_view()),
+    path("api/v1/members", StockMembersView.as_view()),
 ]

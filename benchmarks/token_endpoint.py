@@ -5,15 +5,17 @@ For each configuration it starts gunicorn itself (same worker settings, same mid
 from this machine with ``wrk`` over keep-alive connections on 127.0.0.1, and reports
 
 - client-credentials grants/s at /o/token/ (client_secret_basic),
-- bearer-authenticated API requests/s at /api/v1/organization,
-- p50/p99 latency for both, and
+- bearer-authenticated API requests/s at /api/v1/organization (the portal answers it from the token cache) and
+  at /api/v1/members (a page of 25 members: two queries per request on both sides),
+- p50/p99 latency for each, and
 - how long after a revocation the revoked token was still accepted by any worker.
 
 Usage (needs PostgreSQL, and wrk: ``apt-get install -y wrk``)::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jeto_bench python benchmarks/token_endpoint.py
 
-Options: --duration SECONDS (10), --connections N (4), --workers N (2), --threads N (4 gthread; 1: sync workers).
+Options: --duration SECONDS (10), --connections N (4), --workers N (2), --worker-class gthread|sync (gthread),
+--threads N (1), --only portal|stock, --recreate.
 """
 
 from __future__ import annotations
@@ -117,15 +119,16 @@ def get_token(base: str, creds: dict) -> str:
 
 
 class Gunicorn:
-    def __init__(self, env: dict, port: int, workers: int, threads: int) -> None:
-        self.env, self.port, self.workers, self.threads = env, port, workers, threads
+    def __init__(self, env: dict, port: int, workers: int, threads: int, worker_class: str) -> None:
+        self.env, self.port, self.workers, self.threads, self.worker_class = env, port, workers, threads, worker_class
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> str:
         args = [PY, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}"]
         args += ["--workers", str(self.workers), "--log-level", "warning", "--keep-alive", "5"]
-        if self.threads > 1:
-            args += ["--worker-class", "gthread", "--threads", str(self.threads)]
+        args += ["--worker-class", self.worker_class]
+        if self.worker_class == "gthread":
+            args += ["--threads", str(self.threads)]
         self.log = tempfile.TemporaryFile()  # gunicorn's and Django's output (401s while probing revocation)
         self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{self.port}"
@@ -282,6 +285,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--only", choices=["portal", "stock"], default=None)
@@ -314,7 +318,7 @@ def main() -> int:
             if args.only and args.only != key:
                 continue
             env = env_for(settings_module, database_url, redis_url)
-            server = Gunicorn(env, args.port, args.workers, args.threads)
+            server = Gunicorn(env, args.port, args.workers, args.threads, args.worker_class)
             with server as base:
                 token = get_token(base, creds[key])
                 for _ in range(20):
@@ -331,11 +335,19 @@ def main() -> int:
                         headers=[f"Authorization: Bearer {token}"],
                     )
                 api.update(cpu_server_s=cpu.server, cpu_load_s=cpu.load)
+                with CpuMeter(*meter_args) as cpu:
+                    members = wrk(
+                        f"{base}/api/v1/members",
+                        args.duration,
+                        args.connections,
+                        headers=[f"Authorization: Bearer {token}"],
+                    )
+                members.update(cpu_server_s=cpu.server, cpu_load_s=cpu.load)
                 lag = revocation_lag(base, creds[key], REVOKE_PATHS[key])
-            results[label] = {"grants": grants, "api": api, "revocation_lag_s": lag}
+            results[label] = {"grants": grants, "api": api, "members": members, "revocation_lag_s": lag}
             print(f"{label}: done", file=sys.stderr, flush=True)
 
-    worker = f"{args.workers} x {'gthread/' + str(args.threads) if args.threads > 1 else 'sync'}"
+    worker = f"{args.workers} x {'gthread/' + str(args.threads) if args.worker_class == 'gthread' else 'sync'}"
     print(f"\ngunicorn {worker} workers, wrk {args.connections} connections, {args.duration}s per run, 127.0.0.1")
     print(f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}\n")
     header = f"{'':28}" + "".join(f"{label:>26}" for label in results)
@@ -347,9 +359,13 @@ def main() -> int:
         ("API requests/s", lambda r: f"{r['api']['rps']:.0f}"),
         ("API p50 / p99 (ms)", lambda r: f"{r['api']['p50_ms']:.2f} / {r['api']['p99_ms']:.2f}"),
         ("API non-2xx", lambda r: str(r["api"]["non_2xx"])),
+        ("members API requests/s", lambda r: f"{r['members']['rps']:.0f}"),
+        ("members p50 / p99 (ms)", lambda r: f"{r['members']['p50_ms']:.2f} / {r['members']['p99_ms']:.2f}"),
+        ("members non-2xx", lambda r: str(r["members"]["non_2xx"])),
         ("revoked token accepted for", lambda r: f"{r['revocation_lag_s'] * 1000:.0f} ms"),
         ("CPU ms per grant", lambda r: _per(r["grants"])),
         ("CPU ms per API request", lambda r: _per(r["api"])),
+        ("CPU ms per members request", lambda r: _per(r["members"])),
         ("grants/s at 2 idle cores*", lambda r: _projected(r["grants"])),
         ("API req/s at 2 idle cores*", lambda r: _projected(r["api"])),
     ]

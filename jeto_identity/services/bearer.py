@@ -1,10 +1,11 @@
 """Bearer-token checks for the Jeto API: DOT's access tokens, looked up by checksum, briefly cached.
 
-Each web process keeps a small in-memory map from token checksum to what the API needs (organisation, scopes,
-expiry) for at most ``BEARER_CACHE_SECONDS`` (default 1 s). That is the stated bound: a token revoked, or whose
-client is disabled or deleted, is refused by every process within that time, and at once by the process that
-handled the revocation. The database stays the source of truth; the cache only saves repeated identical reads,
-so N stateless nodes behave as one.
+Each web process keeps a small in-memory map from token checksum to what the API needs (the organisation's row,
+scopes, expiry) for at most ``BEARER_CACHE_SECONDS`` (default 1 s). That is the stated bound: a token revoked,
+or whose client is disabled or deleted, is refused by every process within that time, and at once by the
+process that handled the revocation; a change to the organisation's own fields shows within the same time. The
+database stays the source of truth; the cache only saves repeated identical reads, so N stateless nodes behave
+as one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models.signals import post_delete, post_save
 from oauth2_provider.models import get_access_token_model
@@ -21,6 +23,19 @@ from ..conf import jeto_settings
 from ..models import OAuthClient
 
 MAX_ENTRIES = 20_000
+_ORGANIZATION_FIELDS = ("slug", "name", "mfa_required", "sso_enforced", "created_at")
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationSnapshot:
+    """The organisation's row as read with the token (``GET /api/v1/organization`` answers from it)."""
+
+    id: int
+    slug: str
+    name: str
+    mfa_required: bool
+    sso_enforced: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +48,7 @@ class TokenInfo:
     organization_id: int
     scopes: frozenset[str]
     expires_at: float  # epoch seconds
+    organization: OrganizationSnapshot
 
     def allows(self, scope: str | None) -> bool:
         return scope is None or scope in self.scopes
@@ -88,15 +104,17 @@ def _load(token_checksum: str) -> TokenInfo | None:
             "scope",
             "application__allowed_scopes",
             "expires",
+            *(f"application__organization__{name}" for name in _ORGANIZATION_FIELDS),
         )
         .first()
     )
     if row is None:
         return None
-    pk, client_pk, client_id, org_id, scope, allowed, expires = row
+    pk, client_pk, client_id, org_id, scope, allowed, expires, *org = row
     # A token keeps only the scopes its client still holds: narrowing a client's scopes takes effect at once.
     scopes = frozenset(scope.split()) & frozenset(allowed.split())
-    return TokenInfo(pk, client_pk, client_id, org_id, scopes, expires.timestamp())
+    organization = OrganizationSnapshot(org_id, *org)
+    return TokenInfo(pk, client_pk, client_id, org_id, scopes, expires.timestamp(), organization)
 
 
 def authenticate(token: str) -> TokenInfo | None:

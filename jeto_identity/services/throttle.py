@@ -91,9 +91,25 @@ def failed(request: HttpRequest, scope: str, key: str) -> bool:
 
 
 def succeeded(request: HttpRequest, scope: str, key: str) -> None:
-    """A right guess resets the key's counter (never the address's: that would let a stuffing run reset it)."""
-    if enabled():
-        clear(username=_credentials(scope, key)["email"])
+    """A right guess resets the key's counter (never the address's: that would let a stuffing run reset it).
+
+    When ``check`` saw the counter at zero (Jeto's axes handler leaves the counts it read on the request), there
+    is nothing to reset and the cache round trip is skipped: the common case on the token endpoint.
+    """
+    if not enabled():
+        return
+    username = _credentials(scope, key)["email"]
+    seen = getattr(request, "jeto_throttle_counts", None)
+    if seen is not None and not any(seen.get(k) for k in _username_keys(username)):
+        return
+    clear(username=username)
+
+
+def _username_keys(username: str) -> list[str]:
+    from axes.helpers import make_cache_key_list
+
+    canonical = axes_username(None, {"email": username}) or ""  # the same canonical form axes hashed
+    return make_cache_key_list([{"username": canonical}]) if canonical else []
 
 
 def clear(*, username: str = "", ip_address: str | None = None) -> int:
@@ -101,10 +117,7 @@ def clear(*, username: str = "", ip_address: str | None = None) -> int:
     from axes.helpers import make_cache_key_list
 
     cache = _handler().get_implementation().cache
-    username = axes_username(None, {"email": username}) or ""  # the same canonical form axes hashed
-    keys = []
-    if username:
-        keys += make_cache_key_list([{"username": username}])
+    keys = _username_keys(username) if username else []
     if ip_address:
         keys += make_cache_key_list([{"ip_address": ip_address}])
     if keys:

@@ -36,9 +36,11 @@ def test_wrk_output_is_parsed(monkeypatch):
     assert result["p50_ms"] == pytest.approx(0.85) and result["p99_ms"] == pytest.approx(1200.0)
 
 
-def test_stock_endpoint_returns_the_same_document(client, acme_conn):
+@pytest.mark.parametrize("path", ["organization", "members"])
+def test_stock_endpoint_returns_the_same_document(client, acme_conn, acme_member, path):
     token = get_token(client, acme_conn)
-    ours = api(client, "organization", token).json()
+    ours = api(client, path, token).json()
     with override_settings(ROOT_URLCONF="benchmarks.stock_urls"):
-        stock = client.get("/api/v1/organization", HTTP_AUTHORIZATION=f"Bearer {token}")
+        stock = client.get(f"/api/v1/{path}", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert stock.status_code == 200 and stock.json() == ours
+    assert path != "members" or ours["count"] == 1
