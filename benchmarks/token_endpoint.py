@@ -286,7 +286,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--only", choices=["portal", "stock"], default=None)
     parser.add_argument("--recreate", action="store_true", help="drop and recreate the (…bench…) database first")

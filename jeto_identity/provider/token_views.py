@@ -17,14 +17,19 @@ from oauth2_provider.signals import app_authorized
 _issued_tokens: ContextVar[list | None] = ContextVar("jeto_issued_tokens", default=None)
 
 
+def remember_issued(access_token: Any) -> None:
+    """Hand an access token created during the current token request to the token view."""
+    bucket = _issued_tokens.get()
+    if bucket is not None:
+        bucket.append(access_token)
+
+
 class IssuedTokenCaptureMixin:
     """Validator side: remember access tokens created during the current token request."""
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
-        bucket = _issued_tokens.get()
-        if bucket is not None:
-            bucket.append(access_token)
+        remember_issued(access_token)
         return access_token
 
 

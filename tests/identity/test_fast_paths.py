@@ -6,6 +6,7 @@ import os
 import re
 import threading
 import time
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -322,3 +323,74 @@ def test_organisation_deleted_refuses_its_tokens(client, acme_conn, acme):
     acme.delete()  # cascades to the client and its tokens; this process forgets them at once
     assert not get_access_token_model().objects.exists()
     assert api(client, "organization", token).status_code == 401
+
+
+# -- the precompiled token INSERT --------------------------------------------------------------------------------
+
+
+def _columns(row) -> dict:
+    skip = {"id", "token", "token_checksum", "created", "updated", "expires"}
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.attname not in skip}
+
+
+@pytest.mark.django_db
+def test_granted_token_row_is_the_row_dots_own_code_writes(client, acme_conn):
+    from django.utils import timezone
+    from oauth2_provider.oauth2_validators import OAuth2Validator
+    from oauthlib.common import Request
+
+    AccessToken = get_access_token_model()
+    body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
+    fast = AccessToken.objects.get(token_checksum=bearer.checksum(body["access_token"]))
+
+    request = Request("https://id.example/o/token/")
+    request.grant_type, request.user, request.client = "client_credentials", None, acme_conn.client
+    token = {"access_token": generate_token(request), "scope": fast.scope}
+    stock = OAuth2Validator()._create_access_token(timezone.now() + timedelta(hours=1), request, token)
+    stock = AccessToken.objects.get(pk=stock.pk)
+    assert _columns(fast) == _columns(stock)
+    assert fast.created is not None and fast.updated is not None and fast.expires > timezone.now()
+
+
+@pytest.mark.django_db
+def test_fast_insert_behaves_like_save(acme_conn):
+    from django.db.models.signals import post_save, pre_save
+    from django.utils import timezone
+
+    from jeto_identity.db.insert import FastInsert
+
+    AccessToken = get_access_token_model()
+    seen = []
+    pre = lambda sender, instance, **kw: seen.append(("pre", instance.pk, kw["raw"]))  # noqa: E731
+    post = lambda sender, instance, **kw: seen.append(("post", instance.pk, kw["created"]))  # noqa: E731
+    pre_save.connect(pre, sender=AccessToken, dispatch_uid="t-pre")
+    post_save.connect(post, sender=AccessToken, dispatch_uid="t-post")
+    try:
+        later = timezone.now() + timedelta(hours=1)
+        row = AccessToken(application=acme_conn.client, scope="org:read", expires=later, token="abc")
+        FastInsert(AccessToken).save(row)
+    finally:
+        pre_save.disconnect(sender=AccessToken, dispatch_uid="t-pre")
+        post_save.disconnect(sender=AccessToken, dispatch_uid="t-post")
+    assert row.pk is not None and row._state.adding is False and row._state.db == "default"
+    assert seen == [("pre", None, False), ("post", row.pk, True)]
+    stored = AccessToken.objects.get(pk=row.pk)
+    assert stored.token_checksum == bearer.checksum("abc") and stored.created is not None
+    assert bearer.authenticate("abc") is not None  # found by checksum, like any token
+
+    unsaved = OAuthClient(name="never saved")
+    with pytest.raises(ValueError, match="unsaved related object"):
+        FastInsert(AccessToken).save(AccessToken(application=unsaved, scope="x", expires=timezone.now(), token="d"))
+
+
+@pytest.mark.django_db
+def test_fast_insert_hands_existing_rows_to_save(acme_conn):
+    from django.utils import timezone
+
+    from jeto_identity.db.insert import FastInsert
+
+    AccessToken = get_access_token_model()
+    row = AccessToken.objects.create(application=acme_conn.client, scope="org:read", expires=timezone.now(), token="e")
+    row.scope = "members:read"
+    FastInsert(AccessToken).save(row)  # not new: an UPDATE through save()
+    assert AccessToken.objects.get(pk=row.pk).scope == "members:read" and AccessToken.objects.count() == 1

@@ -35,6 +35,13 @@ def test_members_list_is_the_token_organisations_only(client, acme_conn, acme_me
     assert "gus@globex.test" not in json.dumps(body)
 
 
+def test_list_entries_are_the_member_documents(client, acme_conn, acme_member, acme_admin):
+    token = get_token(client, acme_conn)
+    listed = api(client, "members", token).json()["results"]
+    assert listed == [api(client, f"members/{m['id']}", token).json() for m in listed]
+    assert set(listed[0]) == {"id", "email", "first_name", "last_name", "role", "is_active", "joined_at"}
+
+
 def test_pagination_bounds(client, acme_conn, acme_member, acme_admin):
     token = get_token(client, acme_conn)
     page = api(client, "members?limit=1&offset=1", token).json()
