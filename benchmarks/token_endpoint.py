@@ -195,7 +195,8 @@ class CpuMeter:
         self.master, self.database_url = master_pid, database_url
 
     def _sample(self) -> dict[int, float]:
-        pids = [self.master, *_children(self.master), *_pg_backends(self.database_url)]
+        self.database_pids = set(_pg_backends(self.database_url))
+        pids = [self.master, *_children(self.master), *self.database_pids]
         return {pid: _cpu_seconds(pid) for pid in pids}
 
     def __enter__(self) -> CpuMeter:
@@ -207,6 +208,7 @@ class CpuMeter:
         after = self._sample()
         wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.server = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
+        self.database = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items() if pid in self.database_pids)
         self.load = (wrk_after.ru_utime + wrk_after.ru_stime) - (self.wrk_before.ru_utime + self.wrk_before.ru_stime)
 
 
@@ -273,7 +275,8 @@ def _cpu_ms(run: dict) -> float:
 
 
 def _per(run: dict) -> str:
-    return f"{_cpu_ms(run):.2f} (server {run['cpu_server_s'] * 1000 / max(run['total'], 1):.2f})"
+    per = 1000 / max(run["total"], 1)
+    return f"{_cpu_ms(run):.2f} (db {run['cpu_database_s'] * per:.2f}, wrk {run['cpu_load_s'] * per:.2f})"
 
 
 def _projected(run: dict) -> str:
@@ -326,7 +329,7 @@ def main() -> int:
                 meter_args = (server.proc.pid, database_url)
                 with CpuMeter(*meter_args) as cpu:
                     grants = wrk(f"{base}/o/token/", args.duration, args.connections, token_script(creds[key], tmp))
-                grants.update(cpu_server_s=cpu.server, cpu_load_s=cpu.load)
+                grants.update(cpu_server_s=cpu.server, cpu_database_s=cpu.database, cpu_load_s=cpu.load)
                 with CpuMeter(*meter_args) as cpu:
                     api = wrk(
                         f"{base}/api/v1/organization",
@@ -334,7 +337,7 @@ def main() -> int:
                         args.connections,
                         headers=[f"Authorization: Bearer {token}"],
                     )
-                api.update(cpu_server_s=cpu.server, cpu_load_s=cpu.load)
+                api.update(cpu_server_s=cpu.server, cpu_database_s=cpu.database, cpu_load_s=cpu.load)
                 with CpuMeter(*meter_args) as cpu:
                     members = wrk(
                         f"{base}/api/v1/members",
@@ -342,7 +345,7 @@ def main() -> int:
                         args.connections,
                         headers=[f"Authorization: Bearer {token}"],
                     )
-                members.update(cpu_server_s=cpu.server, cpu_load_s=cpu.load)
+                members.update(cpu_server_s=cpu.server, cpu_database_s=cpu.database, cpu_load_s=cpu.load)
                 lag = revocation_lag(base, creds[key], REVOKE_PATHS[key])
             results[label] = {"grants": grants, "api": api, "members": members, "revocation_lag_s": lag}
             print(f"{label}: done", file=sys.stderr, flush=True)
@@ -372,7 +375,8 @@ def main() -> int:
     for name, fmt in rows:
         print(f"{name:28}" + "".join(f"{fmt(r):>26}" for r in results.values()))
     print(
-        "\nCPU ms = gunicorn + this run's PostgreSQL backends + wrk, per request (other load excluded).\n"
+        "\nCPU ms = gunicorn + this run's PostgreSQL backends (db) + wrk, per request (other load, Redis included,"
+        " excluded).\n"
         "* projection: 2 cores x 1000 ms / (CPU ms per request); an estimate for an otherwise idle machine."
     )
     print("\n" + json.dumps(results))
