@@ -15,7 +15,7 @@ Usage (needs PostgreSQL, and wrk: ``apt-get install -y wrk``)::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jeto_bench python benchmarks/token_endpoint.py
 
 Options: --duration SECONDS (10), --connections N (4), --workers N (2), --worker-class gthread|sync (gthread),
---threads N (1), --only portal|stock, --recreate.
+--threads N (1), --only portal|stock, --recreate, --prefill N (live tokens in the table first).
 """
 
 from __future__ import annotations
@@ -293,6 +293,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--only", choices=["portal", "stock"], default=None)
     parser.add_argument("--recreate", action="store_true", help="drop and recreate the (…bench…) database first")
+    parser.add_argument("--prefill", type=int, default=0, help="live access tokens to put in the table first")
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jeto_bench")
@@ -309,9 +310,15 @@ def main() -> int:
         [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=portal_env, check=True, capture_output=True
     )
     setup = subprocess.run(
-        [PY, "-m", "benchmarks.setup_data"], cwd=ROOT, env=portal_env, check=True, capture_output=True, text=True
+        [PY, "-m", "benchmarks.setup_data", "--prefill", str(args.prefill)],
+        cwd=ROOT,
+        env=portal_env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     creds = json.loads(setup.stdout.strip().splitlines()[-1])
+    tokens_before = creds.pop("tokens_in_table")
 
     results = {}
     load_before = os.getloadavg()
@@ -352,8 +359,9 @@ def main() -> int:
 
     worker = f"{args.workers} x {'gthread/' + str(args.threads) if args.worker_class == 'gthread' else 'sync'}"
     print(f"\ngunicorn {worker} workers, wrk {args.connections} connections, {args.duration}s per run, 127.0.0.1")
-    print(f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}\n")
-    header = f"{'':28}" + "".join(f"{label:>26}" for label in results)
+    print(f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
+    print(f"access tokens in the table when the run started: {tokens_before:,}\n")
+    header = f"{'':28}" + "".join(f"{label:>32}" for label in results)
     print(header)
     rows = [
         ("grants/s", lambda r: f"{r['grants']['rps']:.0f}"),
@@ -373,7 +381,7 @@ def main() -> int:
         ("API req/s at 2 idle cores*", lambda r: _projected(r["api"])),
     ]
     for name, fmt in rows:
-        print(f"{name:28}" + "".join(f"{fmt(r):>26}" for r in results.values()))
+        print(f"{name:28}" + "".join(f"{fmt(r):>32}" for r in results.values()))
     print(
         "\nCPU ms = gunicorn + this run's PostgreSQL backends (db) + wrk, per request (other load, Redis included,"
         " excluded).\n"
