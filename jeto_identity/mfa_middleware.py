@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 
 from .conf import jeto_settings
@@ -41,7 +43,7 @@ class MFAPolicyMiddleware:
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if user is None or _certainly_anonymous(request, user) or not user.is_authenticated:
             return None
         if sso.federated_session_exempt_from_mfa(request):
             return None  # signed in through an IdP trusted for MFA (organisation's "require MFA after SSO" off)
@@ -70,6 +72,17 @@ class MFAPolicyMiddleware:
             )
             return _redirect("jeto_identity:mfa_setup", request.get_full_path() if request.method == "GET" else "")
         return None
+
+
+def _certainly_anonymous(request: HttpRequest, user: object) -> bool:
+    """No session cookie and ``request.user`` not loaded yet: the session-based user can only be anonymous.
+
+    Saves loading the user (and django-otp's wrapper) on every cookie-less call: bearer API requests and token
+    requests. A user that something already loaded (e.g. ``RemoteUserMiddleware``) is checked as usual.
+    """
+    return (
+        isinstance(user, LazyObject) and user._wrapped is empty and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
 
 
 def _redirect(view_name: str, next_url: str) -> HttpResponseRedirect:

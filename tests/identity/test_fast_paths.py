@@ -15,6 +15,7 @@ from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import SimpleLazyObject
 from oauth2_provider.models import get_access_token_model
 
 from jeto_identity import csp as jeto_csp
@@ -394,3 +395,34 @@ def test_fast_insert_hands_existing_rows_to_save(acme_conn):
     row.scope = "members:read"
     FastInsert(AccessToken).save(row)  # not new: an UPDATE through save()
     assert AccessToken.objects.get(pk=row.pk).scope == "members:read" and AccessToken.objects.count() == 1
+
+
+# -- the MFA policy middleware leaves cookie-less requests' user unloaded -----------------------------------------
+
+
+@pytest.mark.django_db
+def test_bearer_calls_never_load_a_session_user(client, acme_conn):
+    token = get_token(client, acme_conn)
+    with mock.patch("django.contrib.auth.middleware.auth.get_user") as get_user:
+        assert api(client, "organization", token).status_code == 200
+        assert request_token(client, acme_conn.client_id, acme_conn.client_secret).status_code == 200
+    assert get_user.call_count == 0
+
+
+@pytest.mark.django_db
+def test_a_session_cookie_still_gets_the_policy(client, acme, acme_member):
+    from jeto_identity.mfa_middleware import _certainly_anonymous
+
+    acme.mfa_required = True
+    acme.save()
+    client.force_login(acme_member)
+    response = client.get("/account/")
+    assert response.status_code == 302 and "/mfa/" in response["Location"]  # sent to enrolment
+
+    request = RequestFactory().get("/")
+    assert _certainly_anonymous(request, SimpleLazyObject(lambda: None))
+    request.COOKIES["sessionid"] = "x"
+    assert not _certainly_anonymous(request, SimpleLazyObject(lambda: None))
+    loaded = SimpleLazyObject(lambda: acme_member)
+    _ = loaded.pk
+    assert not _certainly_anonymous(RequestFactory().get("/"), loaded)
