@@ -1,4 +1,4 @@
-"""``instance.save()`` for a new row, with the INSERT compiled once per database vendor.
+"""``instance.save()`` for a new row, with the INSERT compiled once per database connection.
 
 For the same reason as ``lookup.ExactLookup``: on the token endpoint, compiling the INSERT of DOT's AccessToken
 costs more CPU than sending it. ``FastInsert.save(obj)`` does what ``Model.save()`` does for a new instance of a
@@ -10,6 +10,7 @@ placeholder) goes through ``obj.save()``.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Generic, TypeVar
 
 from django.db import connections
@@ -28,25 +29,21 @@ class FastInsert(Generic[M]):
         self.model, self.using = model, using
         self.fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
         self.returning = list(meta.db_returning_fields)
-        self._plans: dict[str, tuple[str, Any, Any]] = {}
+        self._plans: weakref.WeakKeyDictionary[Any, tuple[str, Any]] = weakref.WeakKeyDictionary()
 
-    def _plan(self, connection: Any) -> tuple[str, Any, Any] | None:
-        plan = self._plans.get(connection.vendor)
+    def _plan(self, connection: Any) -> tuple[str, Any] | None:
+        plan = self._plans.get(connection)
         if plan is None:
             if any(hasattr(f, "get_placeholder") for f in self.fields):
                 return None
             query = InsertQuery(self.model)
             query.insert_values(self.fields, [self.model()], raw=True)
-            compiler = query.get_compiler(self.using)
+            compiler = query.get_compiler(connection=connection)
             compiler.returning_fields = self.returning
             statements = compiler.as_sql()
             if len(statements) != 1 or statements[0][0].count("%s") != len(self.fields):
                 return None
-            plan = self._plans[connection.vendor] = (
-                statements[0][0],
-                getattr(compiler, "returning_params", ()),
-                compiler,
-            )
+            plan = self._plans[connection] = (statements[0][0], getattr(compiler, "returning_params", ()))
         return plan
 
     def save(self, obj: M) -> M:
@@ -60,10 +57,10 @@ class FastInsert(Generic[M]):
         ):
             obj.save(using=self.using)
             return obj
-        sql, returning_params, compiler = plan
+        sql, returning_params = plan
         obj._prepare_related_fields_for_save(operation_name="save")
         pre_save.send(sender=self.model, instance=obj, raw=False, using=self.using, update_fields=None)
-        params = [compiler.prepare_value(f, f.pre_save(obj, True)) for f in self.fields]
+        params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in self.fields]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             if connection.features.can_return_columns_from_insert:

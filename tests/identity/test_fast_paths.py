@@ -426,3 +426,36 @@ def test_a_session_cookie_still_gets_the_policy(client, acme, acme_member):
     loaded = SimpleLazyObject(lambda: acme_member)
     _ = loaded.pk
     assert not _certainly_anonymous(RequestFactory().get("/"), loaded)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_precompiled_paths_from_several_threads(acme_conn):
+    """Each thread has its own connection, so each gets its own compiled plan (converters hold a connection)."""
+    from django.db import connections as all_connections
+    from django.utils import timezone
+
+    from jeto_identity.db.insert import FastInsert
+
+    lookup, insert, AccessToken = ExactLookup(OAuthClient, "client_id"), None, get_access_token_model()
+    insert = FastInsert(AccessToken)
+    results, errors = [], []
+
+    def work(n: int) -> None:
+        try:
+            client = lookup.get(acme_conn.client_id)
+            row = AccessToken(application=client, scope="org:read", expires=timezone.now(), token=f"thread-{n}")
+            insert.save(row)
+            results.append((client.pk, row.pk))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            all_connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert {client_pk for client_pk, _ in results} == {acme_conn.client.pk}
+    assert AccessToken.objects.filter(token__startswith="thread-").count() == 4
