@@ -156,6 +156,7 @@ JETO_IDENTITY = {
     "CLIENT_SECRET_GRACE_SECONDS": env.int("CLIENT_SECRET_GRACE_SECONDS", default=24 * 60 * 60),
     "BEARER_CACHE_SECONDS": env.float("API_BEARER_CACHE_SECONDS", default=1.0),
     "API_TOKEN_LIFETIME": env.int("API_TOKEN_LIFETIME", default=3600),
+    "API_TOKEN_ASYNC_COMMIT": env.bool("API_TOKEN_ASYNC_COMMIT", default=True),
     # On unless DEBUG: staff must pass a second factor (enrolling if needed) before Django admin answers.
     "ADMIN_REQUIRES_MFA": env.bool("JETO_ADMIN_REQUIRES_MFA", default=not DEBUG),
     # Comma-separated; the first encrypts TOTP secrets at rest, all decrypt (rotation). Empty: from SECRET_KEY.

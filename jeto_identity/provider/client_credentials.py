@@ -143,7 +143,7 @@ class ClientCredentialsValidatorMixin:
             resource=getattr(request, "resource", []),
         )
         self._set_token_value(access_token, token["access_token"])
-        _insert_access_token.save(access_token)
+        _insert_access_token.save(access_token, asynchronous_commit=bool(jeto_settings.API_TOKEN_ASYNC_COMMIT))
         remember_issued(access_token)
         return access_token
 

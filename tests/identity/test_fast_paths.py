@@ -13,6 +13,7 @@ import pytest
 from csp.constants import NONCE
 from django.db import connection, connections
 from django.http import HttpResponse
+from django.test import Client as DjangoClient
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
@@ -459,3 +460,50 @@ def test_precompiled_paths_from_several_threads(acme_conn):
     assert errors == []
     assert {client_pk for client_pk, _ in results} == {acme_conn.client.pk}
     assert AccessToken.objects.filter(token__startswith="thread-").count() == 4
+
+
+# -- client-credentials tokens commit without waiting for the WAL flush (PostgreSQL) ------------------------------
+
+
+def _require_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the suite on PostgreSQL (DATABASE_URL)")
+        pytest.skip("needs DATABASE_URL=postgres://...")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_granted_token_is_inserted_with_an_asynchronous_commit(client, acme_conn):
+    _require_postgresql()
+    with CaptureQueriesContext(connection) as queries:
+        body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT INTO" in q["sql"]]
+    assert len(inserts) == 1 and inserts[0].startswith("SET LOCAL synchronous_commit TO OFF; INSERT INTO")
+    with connection.cursor() as cursor:  # the setting ended with the token's own transaction
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert api(client, "organization", body["access_token"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asynchronous_commit_never_leaks_into_an_enclosing_transaction(acme_conn, settings):
+    _require_postgresql()
+    from django.db import transaction
+    from django.utils import timezone
+
+    from jeto_identity.db.insert import FastInsert
+
+    AccessToken = get_access_token_model()
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        row = AccessToken(application=acme_conn.client, scope="org:read", expires=timezone.now(), token="in-tx")
+        FastInsert(AccessToken).save(row, asynchronous_commit=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    assert not any("synchronous_commit TO OFF" in q["sql"] for q in queries.captured_queries)
+    assert AccessToken.objects.filter(pk=row.pk).exists()
+
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "API_TOKEN_ASYNC_COMMIT": False}
+    with CaptureQueriesContext(connection) as queries:
+        assert request_token(DjangoClient(), acme_conn.client_id, acme_conn.client_secret).status_code == 200
+    assert not any("synchronous_commit" in q["sql"] for q in queries.captured_queries)
