@@ -14,7 +14,7 @@ Usage (needs PostgreSQL, and wrk: ``apt-get install -y wrk``)::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jeto_bench python benchmarks/token_endpoint.py
 
-Options: --duration SECONDS (10), --connections N (4), --workers N (2), --worker-class gthread|sync (gthread),
+Options: --duration SECONDS (10), --connections N (4), --workers N (2 per CPU), --worker-class gthread|sync (gthread),
 --threads N (1), --only portal|stock, --recreate, --prefill N (live tokens in the table first).
 """
 
@@ -287,7 +287,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))  # two per core
     parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
