@@ -42,7 +42,6 @@ get_access_token_model().objects.filter(application__isnull=True).delete()
 
 portal = clients.issue_client(organization=org, name="bench-portal", scopes=SCOPES)
 
-# Stock DOT: the secret it generates by default (128 chars), hashed the way it does by default (PBKDF2).
 parser = argparse.ArgumentParser()
 parser.add_argument("--prefill", type=int, default=0)
 prefill = parser.parse_args().prefill
@@ -65,6 +64,7 @@ if prefill:
         cursor.execute(f"VACUUM ANALYZE {get_access_token_model()._meta.db_table}")
         cursor.execute("CHECKPOINT")
 
+# Stock DOT: the secret it generates by default (128 chars), hashed the way it does by default (PBKDF2).
 stock_secret = clients.generate_secret()
 stock = OAuthClient(organization=org, name="bench-stock", allowed_scopes=SCOPES)
 clients.prepare_connection(stock)
