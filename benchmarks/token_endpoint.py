@@ -34,7 +34,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -211,6 +213,13 @@ class CpuMeter:
         self.database = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items() if pid in self.database_pids)
         self.load = (wrk_after.ru_utime + wrk_after.ru_stime) - (self.wrk_before.ru_utime + self.wrk_before.ru_stime)
 
+    def measure(self, run: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
+        """``run(*args, **kwargs)``'s result with the CPU it cost added (seconds: server, database, load)."""
+        with self:
+            result = run(*args, **kwargs)
+        result.update(cpu_server_s=self.server, cpu_database_s=self.database, cpu_load_s=self.load)
+        return result
+
 
 def wrk(url: str, duration: int, connections: int, script: str | None = None, headers: list[str] = ()) -> dict:
     args = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
@@ -333,26 +342,13 @@ def main() -> int:
                 token = get_token(base, creds[key])
                 for _ in range(20):
                     http("GET", f"{base}/api/v1/organization", headers={"Authorization": f"Bearer {token}"})
-                meter_args = (server.proc.pid, database_url)
-                with CpuMeter(*meter_args) as cpu:
-                    grants = wrk(f"{base}/o/token/", args.duration, args.connections, token_script(creds[key], tmp))
-                grants.update(cpu_server_s=cpu.server, cpu_database_s=cpu.database, cpu_load_s=cpu.load)
-                with CpuMeter(*meter_args) as cpu:
-                    api = wrk(
-                        f"{base}/api/v1/organization",
-                        args.duration,
-                        args.connections,
-                        headers=[f"Authorization: Bearer {token}"],
-                    )
-                api.update(cpu_server_s=cpu.server, cpu_database_s=cpu.database, cpu_load_s=cpu.load)
-                with CpuMeter(*meter_args) as cpu:
-                    members = wrk(
-                        f"{base}/api/v1/members",
-                        args.duration,
-                        args.connections,
-                        headers=[f"Authorization: Bearer {token}"],
-                    )
-                members.update(cpu_server_s=cpu.server, cpu_database_s=cpu.database, cpu_load_s=cpu.load)
+                meter = CpuMeter(server.proc.pid, database_url)
+                bearer = [f"Authorization: Bearer {token}"]
+                grants = meter.measure(
+                    wrk, f"{base}/o/token/", args.duration, args.connections, token_script(creds[key], tmp)
+                )
+                api = meter.measure(wrk, f"{base}/api/v1/organization", args.duration, args.connections, headers=bearer)
+                members = meter.measure(wrk, f"{base}/api/v1/members", args.duration, args.connections, headers=bearer)
                 lag = revocation_lag(base, creds[key], REVOKE_PATHS[key])
             results[label] = {"grants": grants, "api": api, "members": members, "revocation_lag_s": lag}
             print(f"{label}: done", file=sys.stderr, flush=True)

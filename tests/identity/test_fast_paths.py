@@ -29,6 +29,14 @@ from jeto_identity.services import bearer, throttle
 from jeto_identity.throttle_handler import CacheHandler
 from tests.api_clients_support import api, get_token, request_token
 
+
+def _require_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the suite on PostgreSQL (DATABASE_URL)")
+        pytest.skip("needs DATABASE_URL=postgres://...")
+
+
 # -- PostgreSQL backend: health checks skipped only on a connection proven moments ago ---------------------------
 
 
@@ -117,10 +125,7 @@ def test_a_new_connection_starts_unproven():
 
 @pytest.mark.django_db
 def test_portal_uses_the_backend_on_postgresql():
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI runs the suite on PostgreSQL (DATABASE_URL)")
-        pytest.skip("needs DATABASE_URL=postgres://...")
+    _require_postgresql()
     assert connection.settings_dict["ENGINE"] == "jeto_identity.db.backends.postgresql"
     assert isinstance(connections["default"], DatabaseWrapper)
 
@@ -463,13 +468,6 @@ def test_precompiled_paths_from_several_threads(acme_conn):
 
 
 # -- client-credentials tokens commit without waiting for the WAL flush (PostgreSQL) ------------------------------
-
-
-def _require_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI runs the suite on PostgreSQL (DATABASE_URL)")
-        pytest.skip("needs DATABASE_URL=postgres://...")
 
 
 @pytest.mark.django_db(transaction=True)
