@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -28,14 +27,7 @@ from jeto_identity.provider.tokens import generate_token
 from jeto_identity.services import bearer, throttle
 from jeto_identity.throttle_handler import CacheHandler
 from tests.api_clients_support import api, get_token, request_token
-
-
-def _require_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI runs the suite on PostgreSQL (DATABASE_URL)")
-        pytest.skip("needs DATABASE_URL=postgres://...")
-
+from tests.requirements import require_postgresql, require_redis
 
 # -- PostgreSQL backend: health checks skipped only on a connection proven moments ago ---------------------------
 
@@ -125,7 +117,7 @@ def test_a_new_connection_starts_unproven():
 
 @pytest.mark.django_db
 def test_portal_uses_the_backend_on_postgresql():
-    _require_postgresql()
+    require_postgresql()
     assert connection.settings_dict["ENGINE"] == "jeto_identity.db.backends.postgresql"
     assert isinstance(connections["default"], DatabaseWrapper)
 
@@ -147,11 +139,7 @@ def test_redis_cache_reuses_one_client_across_calls_and_threads():
 
 
 def test_redis_cache_round_trip_on_a_real_server():
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs the suite with REDIS_URL")
-        pytest.skip("needs REDIS_URL=redis://...")
+    url = require_redis()
     cache = RedisCache(url, {"KEY_PREFIX": "jeto-test-fast-paths"})
     cache.set("k", {"v": 1}, 5)
     assert cache.get("k") == {"v": 1} and cache.get_many(["k", "missing"]) == {"k": {"v": 1}}
@@ -472,7 +460,7 @@ def test_precompiled_paths_from_several_threads(acme_conn):
 
 @pytest.mark.django_db(transaction=True)
 def test_granted_token_is_inserted_with_an_asynchronous_commit(client, acme_conn):
-    _require_postgresql()
+    require_postgresql()
     with CaptureQueriesContext(connection) as queries:
         body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
     inserts = [q["sql"] for q in queries.captured_queries if "INSERT INTO" in q["sql"]]
@@ -485,7 +473,7 @@ def test_granted_token_is_inserted_with_an_asynchronous_commit(client, acme_conn
 
 @pytest.mark.django_db(transaction=True)
 def test_asynchronous_commit_never_leaks_into_an_enclosing_transaction(acme_conn, settings):
-    _require_postgresql()
+    require_postgresql()
     from django.db import transaction
     from django.utils import timezone
 

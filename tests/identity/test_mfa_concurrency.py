@@ -6,18 +6,18 @@ not a skip.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jeto_identity.models import User
 from jeto_identity.services import mfa
+from tests.requirements import require_postgresql
 
 from .mfa_support import code_for, enrol
 
@@ -26,10 +26,7 @@ THREADS = 6
 
 @pytest.fixture
 def postgres_only():
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("The concurrent replay tests must run on PostgreSQL in CI (set DATABASE_URL).")
-        pytest.skip("concurrency tests need PostgreSQL (set DATABASE_URL); CI runs them")
+    require_postgresql("the concurrent replay tests need PostgreSQL's row locks")
 
 
 def _race(user_pk, code: str) -> list[bool]:

@@ -5,12 +5,10 @@ Needs row locks (SELECT ... FOR UPDATE), so it runs on PostgreSQL, which CI uses
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
 import requests
-from django.db import connection
 
 from tests.identity.oidc_support import (
     REDIRECT_URI,
@@ -21,15 +19,13 @@ from tests.identity.oidc_support import (
     query,
     register_rp,
 )
+from tests.requirements import require_postgresql
 
 
 @pytest.fixture(autouse=True)
 def postgres_only():
     """Row locks need PostgreSQL: skipped on a newcomer's SQLite run, a failure in CI (never a silent skip)."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("The concurrent code-redemption test must run on PostgreSQL in CI (set DATABASE_URL).")
-        pytest.skip("row locks need PostgreSQL (set DATABASE_URL); CI runs this test")
+    require_postgresql("the concurrent code-redemption test needs PostgreSQL's row locks")
 
 
 def test_concurrent_redemptions_of_one_code(live_server, acme_member, password):
