@@ -44,6 +44,12 @@ MEMBER_ADDED = "member.added"
 MEMBER_CHANGED = "member.changed"
 MEMBER_REMOVED = "member.removed"
 THROTTLED = "throttle.locked_out"
+DOMAIN_ADDED = "domain.added"
+DOMAIN_CHANGED = "domain.changed"
+DOMAIN_REMOVED = "domain.removed"
+SSO_CONNECTION_CHANGED = "sso.connection_changed"
+SSO_LINKS_RESET = "sso.links_reset"
+SSO_LINK_CONFIRMATION = "sso.link_confirmation"
 
 EVENTS: dict[str, str] = {
     SIGN_IN_SUCCESS: "Signed in",
@@ -67,6 +73,12 @@ EVENTS: dict[str, str] = {
     MEMBER_CHANGED: "Member changed",
     MEMBER_REMOVED: "Member removed",
     THROTTLED: "Throttled (OTP / client secret)",
+    DOMAIN_ADDED: "Domain added",
+    DOMAIN_CHANGED: "Domain changed",
+    DOMAIN_REMOVED: "Domain removed",
+    SSO_CONNECTION_CHANGED: "SSO connection changed",
+    SSO_LINKS_RESET: "SSO links reset",
+    SSO_LINK_CONFIRMATION: "SSO link awaiting confirmation",
 }
 
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"
@@ -95,6 +107,9 @@ SAFE_DETAIL_KEYS = frozenset(
         "cleared",
         "via",
         "count",
+        "domain",
+        "verified",
+        "fields",
     }
 )
 _SECRET_MARKERS = ("password", "secret", "token", "code", "otp", "key", "credential", "authorization", "cookie")
