@@ -13,7 +13,11 @@ class JetoIdentityConfig(AppConfig):
         from .services import login, mfa_login, sso
 
         login.register_stage(mfa_login.login_stage)
+        login.register_stage(sso.link_confirmation_stage)  # after MFA: a link is made only after both factors
         login.register_email_router(sso.email_router)
+        from .sso import signals as sso_signals
+
+        sso_signals.connect()
         from . import checks_clients  # noqa: F401  (application connections)
         from .services import bearer
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/break-glass/", login.BreakGlassView.as_view(), name="login_break_glass"),
     path("sso/<uuid:connection_id>/start/", sso_views.SSOStartView.as_view(), name="sso_start"),
     path("sso/<uuid:connection_id>/callback/", sso_views.SSOCallbackView.as_view(), name="sso_callback"),
+    path("sso/link/", sso_views.LinkConfirmView.as_view(), name="sso_link_confirm"),
     path("login/mfa/", mfa.ChallengeView.as_view(), name="mfa_challenge"),
     path("login/mfa/setup/", mfa.LoginSetupView.as_view(), name="mfa_login_setup"),
     path("logout/", login.LogoutView.as_view(), name="logout"),

@@ -1,17 +1,23 @@
 """Single sign-on rules, free of HTTP: home-realm discovery, enforcement, and who an IdP may sign in as.
 
-The rules that keep one organisation's IdP inside its own organisation:
+The rules that keep one organisation's IdP inside its own organisation (docs/security.md):
 
-* a federated identity is keyed on (connection, sub), never on email alone;
+* a federated identity is keyed on (connection, sub), never on email alone; repointing a connection at another
+  IdP (issuer, client ID or organisation changed) drops its links;
 * whoever a connection signs in as must have an email in a *verified* domain of that connection's organisation,
   at every sign-in (so a link can't outlive a change of email or of domain ownership);
-* an existing account is linked only when the IdP asserts the email is verified;
+* an existing account is linked only when the IdP asserts the email is verified, and only when the account is
+  in the connection's organisation or in none;
+* an account with power (staff, or owner/admin of any organisation, or a member of another organisation too) is
+  never linked silently: its holder confirms the link once with their password and their own second factor;
+* JIT creates only accounts that don't exist yet;
 * a platform superuser is never signed in through an organisation's IdP.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..models import FederatedIdentity, Membership, Organization, OrganizationDomain, SSOConnection, User
-from ..models.organizations import Role
+from ..models.organizations import ADMIN_ROLES, Role
 from ..models.users import normalize_email
 from . import login as login_service
 
@@ -32,6 +38,8 @@ logger = logging.getLogger("jeto_identity.sso")
 BREAK_GLASS_SESSION_KEY = "jeto_sso_break_glass"
 # After a federated first factor: the organisation whose IdP signed the user in (read by the MFA stage).
 FEDERATED_ORG_SESSION_KEY = "jeto_sso_org"
+# A link the IdP asked for that the account's holder must confirm with their own credentials (see below).
+LINK_CONFIRMATION_SESSION_KEY = "jeto_sso_link"
 _ROLE_RANK = {Role.MEMBER: 0, Role.ADMIN: 1}
 
 
@@ -42,6 +50,15 @@ class SSOLoginRefused(Exception):
         super().__init__(message)
         self.message = message
         self.reason = reason  # short code for logs and tests
+
+
+class LinkConfirmationRequired(Exception):
+    """The IdP vouched for an existing account that may only be linked after its holder proves themselves."""
+
+    def __init__(self, user: User, claims: dict[str, Any]) -> None:
+        super().__init__("link confirmation required")
+        self.user = user
+        self.claims = claims
 
 
 # ---- home-realm discovery and enforcement -------------------------------------------------------------------
@@ -229,21 +246,52 @@ def _sync_membership(connection: SSOConnection, user: User, claims: dict[str, An
         membership.save(update_fields=["role"])
 
 
-def resolve_user(connection: SSOConnection, claims: dict[str, Any]) -> User:
-    """Find, link or create the user the IdP vouches for. Raises ``SSOLoginRefused`` with a reason."""
+def link_needs_confirmation(connection: SSOConnection, user: User) -> bool:
+    """Must this existing account's holder confirm a new link with their own credentials?
+
+    Yes for staff, for an owner or admin of any organisation (the connection's own included: an admin's IdP must
+    not become the owner), and for a member of any other organisation (the IdP would reach into it)."""
+    if user.is_staff or user.is_superuser:
+        return True
+    rows = Membership.objects.filter(user=user).values_list("organization_id", "role")
+    return any(role in ADMIN_ROLES or org_id != connection.organization_id for org_id, role in rows)
+
+
+def _check_account_in_organization(connection: SSOConnection, user: User) -> None:
+    """An existing account is linked only when it is in the connection's organisation, or in none."""
+    org_ids = set(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+    if org_ids and connection.organization_id not in org_ids:
+        raise SSOLoginRefused(
+            f"This account belongs to another organisation, so {connection.organization.name}'s identity provider "
+            f"can't sign in to it. Ask an administrator of {connection.organization.name} to add you first.",
+            "other_organization",
+        )
+    if not org_ids and not connection.jit_provisioning:
+        raise SSOLoginRefused(
+            f"Your account isn't a member of {connection.organization.name}. Ask your administrator to add you.",
+            "not_member",
+        )
+
+
+def resolve_user(connection: SSOConnection, claims: dict[str, Any], *, confirmed_user: User | None = None) -> User:
+    """Find, link or create the user the IdP vouches for.
+
+    Raises ``SSOLoginRefused`` with a reason, or ``LinkConfirmationRequired`` for an account whose holder must
+    confirm the link first; ``confirmed_user`` is that account once they have (see ``confirm_link``).
+    """
     assertion = Assertion.from_claims(connection, claims)
     try:
         with transaction.atomic():
-            user = _resolve(connection, assertion)
+            user = _resolve(connection, assertion, confirmed_user)
     except IntegrityError:
         # Two callbacks for the same new person at once: the other one won; use its result.
         with transaction.atomic():
-            user = _resolve(connection, assertion)
+            user = _resolve(connection, assertion, confirmed_user)
     logger.info("federated sign-in via connection %s for user %s", connection.pk, user.pk)
     return user
 
 
-def _resolve(connection: SSOConnection, assertion: Assertion) -> User:
+def _resolve(connection: SSOConnection, assertion: Assertion, confirmed_user: User | None = None) -> User:
     identity = (
         FederatedIdentity.objects.select_for_update()
         .select_related("user")
@@ -274,6 +322,10 @@ def _resolve(connection: SSOConnection, assertion: Assertion) -> User:
             raise SSOLoginRefused(
                 "This account is already linked to a different identity at your identity provider.", "relinked"
             )
+        _check_account_in_organization(connection, user)
+        confirmed = confirmed_user is not None and confirmed_user.pk == user.pk
+        if not confirmed and link_needs_confirmation(connection, user):
+            raise LinkConfirmationRequired(user, assertion.claims or {})
         _sync_membership(connection, user, assertion.claims, may_create=connection.jit_provisioning)
         if not user.email_verified:
             user.email_verified = True
@@ -299,3 +351,96 @@ def _resolve(connection: SSOConnection, assertion: Assertion) -> User:
         last_login_at=timezone.now(),
     )
     return user
+
+
+# ---- confirming a link with the account's own credentials -------------------------------------------------------
+#
+# Like Keycloak's "first broker login" and Auth0's account-linking prompt: when the IdP vouches for an account that
+# ``link_needs_confirmation`` protects, the callback keeps what the IdP asserted in the session and the person signs
+# in once more with their existing password (and, through the ordinary MFA stage, their own second factor). Only
+# then does ``link_confirmation_stage`` create the link, re-checking every rule as of that moment.
+
+LINK_ERROR_SESSION_KEY = "jeto_sso_link_error"
+_KEPT_CLAIMS = ("sub", "email", "given_name", "family_name")
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    connection: SSOConnection
+    user: User
+    claims: dict[str, Any]
+    password_ok: bool
+
+
+def begin_link_confirmation(request: HttpRequest, connection: SSOConnection, exc: LinkConfirmationRequired) -> None:
+    """Remember (for ``SSO_STATE_MAX_AGE``) the link the IdP asked for; only what the rules need is kept."""
+    names = [*_KEPT_CLAIMS, connection.email_verified_claim or "email_verified"]
+    if connection.role_claim:
+        names.append(connection.role_claim)
+    claims = {name: exc.claims[name] for name in names if name in exc.claims}
+    request.session[LINK_CONFIRMATION_SESSION_KEY] = {
+        "connection": str(connection.public_id),
+        "user_id": str(exc.user.pk),
+        "claims": claims,
+        "at": int(time.time()),
+        "password_ok": False,
+    }
+
+
+def pending_link(request: HttpRequest) -> PendingLink | None:
+    """The link waiting for confirmation in this session, if it is fresh and its connection and account are live."""
+    from ..conf import jeto_settings
+
+    state = request.session.get(LINK_CONFIRMATION_SESSION_KEY)
+    if not isinstance(state, dict):
+        return None
+    fresh = 0 <= time.time() - int(state.get("at") or 0) <= int(jeto_settings.SSO_STATE_MAX_AGE)
+    connection = (
+        SSOConnection.objects.select_related("organization")
+        .filter(public_id=state.get("connection"), enabled=True)
+        .first()
+        if fresh
+        else None
+    )
+    user = User.objects.filter(pk=state.get("user_id"), is_active=True).first() if connection else None
+    if user is None or not isinstance(state.get("claims"), dict):
+        request.session.pop(LINK_CONFIRMATION_SESSION_KEY, None)
+        return None
+    return PendingLink(connection, user, state["claims"], bool(state.get("password_ok")))
+
+
+def mark_link_password_confirmed(request: HttpRequest) -> None:
+    state = request.session.get(LINK_CONFIRMATION_SESSION_KEY)
+    if isinstance(state, dict):
+        state["password_ok"] = True
+        request.session.modified = True
+
+
+def pop_link_error(request: HttpRequest) -> str | None:
+    return request.session.pop(LINK_ERROR_SESSION_KEY, None)
+
+
+def link_confirmation_stage(request: HttpRequest, user: User, pending: login_service.PendingLogin) -> str | None:
+    """Login-pipeline stage, after MFA: the holder gave their password (and second factor): create the link.
+
+    Runs only for the account the IdP vouched for, and only after the confirmation page took its password. If a
+    rule no longer holds (domain unverified, connection repointed, membership gone…), the sign-in is abandoned.
+    """
+    state = request.session.get(LINK_CONFIRMATION_SESSION_KEY)
+    if not isinstance(state, dict) or not state.get("password_ok") or state.get("user_id") != str(user.pk):
+        return None
+    link = pending_link(request)
+    request.session.pop(LINK_CONFIRMATION_SESSION_KEY, None)
+    try:
+        if link is None:
+            raise SSOLoginRefused("This link request expired. Start again from the sign-in page.", "link_expired")
+        if resolve_user(link.connection, link.claims, confirmed_user=user).pk != user.pk:
+            raise SSOLoginRefused("This identity is already linked to another account.", "relinked")
+    except (SSOLoginRefused, LinkConfirmationRequired) as exc:
+        message = exc.message if isinstance(exc, SSOLoginRefused) else "This account can't be linked."
+        logger.warning("SSO link confirmation for user %s refused: %s", user.pk, getattr(exc, "reason", "relinked"))
+        login_service.abandon(request)
+        request.session[LINK_ERROR_SESSION_KEY] = message
+        return reverse("jeto_identity:sso_link_confirm")
+    login_service.add_factor(request, pending, "fed")
+    return None

@@ -228,6 +228,18 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
         connection = self.connection
         try:
             user = sso_service.resolve_user(connection, claims)
+        except sso_service.LinkConfirmationRequired as exc:
+            # Not signed in yet: the callback view asks the account's holder to confirm with their credentials.
+            self.request.jeto_sso_link_confirmation = exc
+            audit.record(
+                audit.SSO_LINK_CONFIRMATION,
+                request=self.request,
+                subject=exc.user,
+                organization=connection.organization,
+                reason="confirmation_required",
+                connection=connection.name,
+            )
+            return None
         except sso_service.SSOLoginRefused as exc:
             logger.warning("federated sign-in refused via connection %s: %s", connection.pk, exc.reason)
             self.refusal = exc

@@ -16,18 +16,23 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth import authenticate
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, get_random_string
 from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from mozilla_django_oidc.utils import add_state_and_verifier_and_nonce_to_session, generate_code_challenge
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from ..conf import jeto_settings
 from ..crypto import DecryptionError
+from ..forms import PasswordStepForm
 from ..models import SSOConnection
 from ..redirects import safe_next_url
 from ..services import login as login_service
@@ -188,6 +193,10 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
         )
 
     def login_failure(self) -> HttpResponse:
+        confirmation = getattr(self.request, "jeto_sso_link_confirmation", None)
+        if confirmation is not None:
+            sso_service.begin_link_confirmation(self.request, self.connection, confirmation)
+            return HttpResponseRedirect(reverse("jeto_identity:sso_link_confirm"))
         refusal = getattr(self.request, "jeto_sso_refusal", None)
         if refusal is not None:
             return error_page(self.request, "You can't sign in this way", refusal.message, 403)
@@ -209,3 +218,50 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
         self.request.session.pop(sso_service.BREAK_GLASS_SESSION_KEY, None)
         next_stage = login_service.first_factor_passed(self.request, pending, self.user, "fed")
         return HttpResponseRedirect(next_stage or safe_next_url(pending.next_url))
+
+
+@method_decorator([never_cache, csrf_protect, sensitive_post_parameters("password")], name="dispatch")
+class LinkConfirmView(View):
+    """The IdP vouched for an account that is only linked once its holder confirms with their own credentials.
+
+    The password is checked here (throttled like the password step); the second factor is the pipeline's ordinary
+    MFA stage, and ``sso_service.link_confirmation_stage`` creates the link after it.
+    """
+
+    template_name = "jeto_identity/sso_link_confirm.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        error = sso_service.pop_link_error(request)
+        if error:
+            return error_page(request, "Your account wasn't linked", error, 403)
+        link = sso_service.pending_link(request)
+        if link is None:
+            return HttpResponseRedirect(reverse("jeto_identity:login"))
+        return self._render(request, link, PasswordStepForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        link = sso_service.pending_link(request)
+        if link is None:
+            return HttpResponseRedirect(reverse("jeto_identity:login"))
+        if not link.user.has_usable_password():
+            return self._render(request, link, PasswordStepForm(), status=403)
+        form = PasswordStepForm(
+            request.POST, authenticate=lambda password: authenticate(request, email=link.user.email, password=password)
+        )
+        if not form.is_valid() or form.user is None or form.user.pk != link.user.pk:
+            return self._render(request, link, form, status=400)
+        sso_service.mark_link_password_confirmed(request)
+        pending = login_service.PendingLogin.load(request) or login_service.begin(request, link.user.email)
+        next_stage = login_service.first_factor_passed(request, pending, form.user, "pwd")
+        return HttpResponseRedirect(next_stage or safe_next_url(pending.next_url))
+
+    def _render(
+        self, request: HttpRequest, link: sso_service.PendingLink, form: PasswordStepForm, status: int = 200
+    ) -> HttpResponse:
+        context = {
+            "form": form,
+            "email": link.user.email,
+            "organization": link.connection.organization,
+            "has_password": link.user.has_usable_password(),
+        }
+        return render(request, self.template_name, context, status=status)

@@ -38,8 +38,8 @@ def form_data(org, issuer: str, **extra) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_org_admin_adds_a_connection_with_the_redirect_uri_shown_before_saving(client, acme_admin, acme, idp):
-    client.force_login(acme_admin)
+def test_org_owner_adds_a_connection_with_the_redirect_uri_shown_before_saving(client, acme_owner, acme, idp):
+    client.force_login(acme_owner)
     page = client.get(ADD_URL)
     assert page.status_code == 200
     shown = re.search(rb'data-testid="sso-redirect-uri">([^<]+)<', page.content).group(1).decode()
@@ -57,17 +57,17 @@ def test_org_admin_adds_a_connection_with_the_redirect_uri_shown_before_saving(c
     assert shown.encode() in page.content
 
 
-def test_a_reused_connection_id_is_a_form_error_not_a_500(client, acme_admin, acme, idp):
+def test_a_reused_connection_id_is_a_form_error_not_a_500(client, acme_owner, acme, idp):
     existing = make_connection(acme, idp.url, enabled=False)
-    client.force_login(acme_admin)
+    client.force_login(acme_owner)
     response = client.post(ADD_URL, form_data(acme, idp.url, enabled=None, connection_id=str(existing.public_id)))
     assert response.status_code == 200
     assert b"already submitted once" in response.content
     assert SSOConnection.objects.count() == 1
 
 
-def test_a_tampered_connection_id_is_a_form_error(client, acme_admin, acme, idp):
-    client.force_login(acme_admin)
+def test_a_tampered_connection_id_is_a_form_error(client, acme_owner, acme, idp):
+    client.force_login(acme_owner)
     response = client.post(ADD_URL, form_data(acme, idp.url, connection_id="not-a-uuid"))
     assert response.status_code == 200
     assert b"This form was altered" in response.content
@@ -75,8 +75,8 @@ def test_a_tampered_connection_id_is_a_form_error(client, acme_admin, acme, idp)
     assert client.post("/admin/jeto_identity/ssoconnection/abc/test/").status_code in (302, 404)
 
 
-def test_client_secret_is_encrypted_at_rest_and_never_shown_back(client, acme_admin, acme, idp):
-    client.force_login(acme_admin)
+def test_client_secret_is_encrypted_at_rest_and_never_shown_back(client, acme_owner, acme, idp):
+    client.force_login(acme_owner)
     client.post(ADD_URL, form_data(acme, idp.url))
     connection = SSOConnection.objects.get()
     assert "s3cret-from-the-idp" not in connection.client_secret_encrypted
@@ -92,9 +92,9 @@ def test_client_secret_is_encrypted_at_rest_and_never_shown_back(client, acme_ad
     assert connection.name == "Renamed" and connection.get_client_secret() == "s3cret-from-the-idp"
 
 
-def test_org_admin_cannot_see_or_create_another_organisations_connection(client, acme_admin, acme, globex, idp):
+def test_org_owner_cannot_see_or_create_another_organisations_connection(client, acme_owner, acme, globex, idp):
     theirs = make_connection(globex, idp.url)
-    client.force_login(acme_admin)
+    client.force_login(acme_owner)
     assert client.get(change_url(theirs)).status_code == 404
     listing = client.get("/admin/jeto_identity/ssoconnection/")
     assert listing.status_code == 200 and theirs.name.encode() not in listing.content
@@ -111,8 +111,8 @@ def test_a_member_without_admin_role_gets_no_access(client, acme_member, acme, i
     assert client.get(ADD_URL).status_code in (302, 403)
 
 
-def test_form_validation_in_plain_words(client, acme_admin, acme, idp, settings):
-    client.force_login(acme_admin)
+def test_form_validation_in_plain_words(client, acme_owner, acme, idp, settings):
+    client.force_login(acme_owner)
     bad = client.post(ADD_URL, form_data(acme, idp.url, scopes="profile", role_mapping='{"g": "owner"}'))
     assert bad.status_code == 200
     assert b"Scopes must include openid and email." in bad.content
@@ -122,17 +122,17 @@ def test_form_validation_in_plain_words(client, acme_admin, acme, idp, settings)
     assert not SSOConnection.objects.exists()
 
 
-def test_only_one_enabled_connection_per_organisation(client, acme_admin, acme, idp):
+def test_only_one_enabled_connection_per_organisation(client, acme_owner, acme, idp):
     make_connection(acme, idp.url)
-    client.force_login(acme_admin)
+    client.force_login(acme_owner)
     response = client.post(ADD_URL, form_data(acme, idp.url, name="Second"))
     assert response.status_code == 200
     assert b"already has an enabled SSO connection" in response.content
 
 
-def test_private_network_issuers_are_refused_in_production(client, acme_admin, acme, settings):
+def test_private_network_issuers_are_refused_in_production(client, acme_owner, acme, settings):
     settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "SSO_ALLOW_LOCAL_IDPS": False}
-    client.force_login(acme_admin)
+    client.force_login(acme_owner)
     for issuer in ("http://idp.example.com", "https://127.0.0.1:8443", "https://169.254.169.254"):
         response = client.post(ADD_URL, form_data(acme, issuer))
         assert response.status_code == 200, issuer

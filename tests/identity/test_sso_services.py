@@ -127,7 +127,9 @@ def test_role_mapping_takes_the_highest_match_and_never_touches_owners(acme, acm
     assert sso.mapped_role(connection, {"groups": ["x"]}) == Role.MEMBER  # "owner" is never granted
     assert sso.mapped_role(connection, {"groups": 7}) == Role.MEMBER
     assert sso.mapped_role(connection, {}) == Role.MEMBER
-    sso.resolve_user(connection, claims(email="olga@acme.test", groups=["staff"]))
+    with pytest.raises(sso.LinkConfirmationRequired):  # an owner links only after confirming it's them
+        sso.resolve_user(connection, claims(email="olga@acme.test", groups=["staff"]))
+    sso.resolve_user(connection, claims(email="olga@acme.test", groups=["staff"]), confirmed_user=acme_owner)
     assert Membership.objects.get(user=acme_owner, organization=acme).role == Role.OWNER
 
 

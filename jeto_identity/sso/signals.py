@@ -1,0 +1,94 @@
+"""Receivers for SSO connections: every change is audited, and repointing a connection drops its links.
+
+A link is keyed on (connection, sub); a ``sub`` only means something at the IdP that issued it. When an admin
+points a connection at another issuer or client, or (platform admins) at another organisation, the old links
+would let the new IdP sign in as whoever the old one had linked, by asserting their ``sub``. So they go, and each
+person links again under the current rules (confirming with their own credentials where those rules say so).
+Connected in ``JetoIdentityConfig.ready`` with ``sender``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from ..models import FederatedIdentity, SSOConnection
+from ..services import audit
+
+# Fields that say *which* IdP (and so whose ``sub``) a connection trusts.
+IDENTITY_FIELDS = ("issuer", "client_id", "organization_id")
+AUDITED_FIELDS = (
+    *IDENTITY_FIELDS,
+    "name",
+    "client_secret_encrypted",
+    "scopes",
+    "enabled",
+    "jit_provisioning",
+    "default_role",
+    "email_verified_claim",
+    "role_claim",
+    "role_mapping",
+)
+_OLD = "_jeto_sso_old"
+
+
+def _stash_old(sender: Any, instance: SSOConnection, **kwargs: Any) -> None:
+    old = None
+    if instance.pk and not instance._state.adding:
+        old = SSOConnection.objects.filter(pk=instance.pk).values(*AUDITED_FIELDS).first()
+    setattr(instance, _OLD, old)
+
+
+def _after_save(sender: Any, instance: SSOConnection, created: bool, **kwargs: Any) -> None:
+    old = instance.__dict__.pop(_OLD, None)
+    if created or old is None:
+        audit.record(
+            audit.SSO_CONNECTION_CHANGED,
+            organization=instance.organization,
+            subject=instance.name,
+            reason="created",
+            connection=instance.name,
+            issuer=instance.issuer,
+        )
+        return
+    changed = [name for name in AUDITED_FIELDS if old[name] != getattr(instance, name)]
+    if not changed:
+        return
+    # Names only: the secret's (encrypted) value never reaches the log.
+    audit.record(
+        audit.SSO_CONNECTION_CHANGED,
+        organization=instance.organization,
+        subject=instance.name,
+        reason="changed",
+        connection=instance.name,
+        fields=changed,
+        issuer=instance.issuer,
+    )
+    if set(changed) & set(IDENTITY_FIELDS):
+        removed, _ = FederatedIdentity.objects.filter(connection=instance).delete()
+        if removed:
+            audit.record(
+                audit.SSO_LINKS_RESET,
+                organization=instance.organization,
+                subject=instance.name,
+                connection=instance.name,
+                count=removed,
+                fields=sorted(set(changed) & set(IDENTITY_FIELDS)),
+            )
+
+
+def _after_delete(sender: Any, instance: SSOConnection, **kwargs: Any) -> None:
+    audit.record(
+        audit.SSO_CONNECTION_CHANGED,
+        organization=instance.organization,
+        subject=instance.name,
+        reason="deleted",
+        connection=instance.name,
+    )
+
+
+def connect() -> None:
+    pre_save.connect(_stash_old, sender=SSOConnection, dispatch_uid="jeto_sso_connection_pre")
+    post_save.connect(_after_save, sender=SSOConnection, dispatch_uid="jeto_sso_connection_post")
+    post_delete.connect(_after_delete, sender=SSOConnection, dispatch_uid="jeto_sso_connection_delete")
