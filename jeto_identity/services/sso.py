@@ -131,11 +131,23 @@ def sso_required_message(email: str) -> str:
 
 def mfa_required_after_federation(request: HttpRequest, pending: login_service.PendingLogin) -> bool | None:
     """For the MFA stage. None: not a federated sign-in (apply the usual rules). Otherwise whether our TOTP is
-    still required: only when the IdP's organisation has "require MFA after SSO" on."""
+    still required: when the IdP's organisation has "require MFA after SSO" on, or another organisation of the
+    person requires MFA (the IdP answers for its own organisation only)."""
     if "fed" not in pending.amr:
         return None
     org_id = request.session.get(FEDERATED_ORG_SESSION_KEY)
-    return bool(org_id) and Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
+    if not org_id or Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists():
+        return True
+    return _other_organization_requires_mfa(pending.user_id, org_id)
+
+
+def _other_organization_requires_mfa(user_id: Any, org_id: int) -> bool:
+    """An IdP is trusted for its own organisation's MFA policy only, never for another organisation's."""
+    return (
+        Membership.objects.filter(user_id=user_id, organization__mfa_required=True)
+        .exclude(organization_id=org_id)
+        .exists()
+    )
 
 
 def federated_session_exempt_from_mfa(request: HttpRequest) -> bool:
@@ -146,7 +158,11 @@ def federated_session_exempt_from_mfa(request: HttpRequest) -> bool:
     if "fed" not in amr or "otp" in amr:
         return False
     org_id = request.session.get(FEDERATED_ORG_SESSION_KEY)
-    return bool(org_id) and not Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
+    return (
+        bool(org_id)
+        and not Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
+        and not _other_organization_requires_mfa(request.user.pk, org_id)
+    )
 
 
 # ---- who the IdP may sign in as -----------------------------------------------------------------------------

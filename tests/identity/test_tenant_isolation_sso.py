@@ -361,3 +361,41 @@ def test_an_owner_of_one_org_and_admin_of_another_may_only_add_for_the_owned_one
     client.force_login(acme_owner)
     form = client.get("/admin/jeto_identity/ssoconnection/add/").context["adminform"].form
     assert list(form.fields["organization"].queryset) == [acme]
+
+
+# ---- an IdP answers for its own organisation's MFA policy only ---------------------------------------------------
+
+
+def test_another_organisations_mfa_policy_still_asks_for_our_code_after_sso(client, acme_sso, globex, make_user, idp):
+    user = make_user("both@acme.test")
+    Membership.objects.create(user=user, organization=acme_sso.organization, role=Role.MEMBER)
+    Membership.objects.create(user=user, organization=globex, role=Role.MEMBER)
+    FederatedIdentity.objects.create(connection=acme_sso, subject="both-sub", user=user)  # linked (confirmed) earlier
+    device, _ = enrol(user)
+    idp.put_user("both-sub", email="both@acme.test", email_verified=True)
+    assert sso_sign_in(client, idp, "both@acme.test", "both-sub").url == "/account/"  # Acme trusts its IdP
+    client.post("/logout/")
+    globex.mfa_required = True
+    globex.save()
+    response = sso_sign_in(client, idp, "both@acme.test", "both-sub")
+    assert response.url == "/login/mfa/"  # Globex does not trust Acme's IdP
+    assert signed_in_user_id(client) is None
+    assert client.post("/login/mfa/", {"code": code_for(device)}).status_code == 302
+    assert signed_in_user_id(client) == str(user.pk)
+    assert client.get("/account/").status_code == 200  # the policy middleware lets the verified session through
+
+
+def test_a_session_exempted_by_the_idp_is_stopped_when_another_organisation_turns_mfa_on(
+    client, acme_sso, globex, make_user, idp
+):
+    user = make_user("both@acme.test")
+    Membership.objects.create(user=user, organization=acme_sso.organization, role=Role.MEMBER)
+    Membership.objects.create(user=user, organization=globex, role=Role.MEMBER)
+    FederatedIdentity.objects.create(connection=acme_sso, subject="both-sub", user=user)
+    idp.put_user("both-sub", email="both@acme.test", email_verified=True)
+    sso_sign_in(client, idp, "both@acme.test", "both-sub")
+    assert client.get("/account/").status_code == 200
+    globex.mfa_required = True
+    globex.save()
+    response = client.get("/account/")
+    assert response.status_code == 302 and response.url.startswith("/account/mfa/setup/")
