@@ -8,10 +8,11 @@ model permissions, so there is nothing for a platform admin to keep in sync.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
@@ -161,8 +162,31 @@ class MembershipInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def report_verification_reset(request: HttpRequest, domains: Iterable[Any]) -> None:
+    """Tell the platform admin who renamed or moved a verified domain that it needs verifying again."""
+    for domain in domains:
+        if isinstance(domain, OrganizationDomain) and domain.verification_reset:
+            messages.warning(
+                request,
+                f"“{domain.domain}” is no longer verified because its name or organisation changed. "
+                "Verify it again once its new owner has proved control of it.",
+            )
+
+
+class DomainInlineForm(forms.ModelForm):
+    """Org admins name new domains; an existing row's name is fixed (renaming it is a platform decision)."""
+
+    names_are_fixed = False  # set per request by DomainInline.get_formset
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.names_are_fixed and self.instance.pk is not None and "domain" in self.fields:
+            self.fields["domain"].disabled = True
+
+
 class DomainInline(admin.TabularInline):
     model = OrganizationDomain
+    form = DomainInlineForm
     extra = 0
     fields = ["domain", "verified", "created_at"]
 
@@ -170,6 +194,11 @@ class DomainInline(admin.TabularInline):
         # Verifying a domain routes its sign-ins and links its accounts: a platform decision (DNS proof), not
         # something an org admin can assert for themselves.
         return ["created_at"] if request.user.is_superuser else ["verified", "created_at"]
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.names_are_fixed = not request.user.is_superuser  # the form class is made for this request
+        return formset
 
     def has_view_permission(self, request, obj=None):
         return True
@@ -205,6 +234,10 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     def get_prepopulated_fields(self, request, obj=None):
         return self.prepopulated_fields if request.user.is_superuser else {}
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        report_verification_reset(request, formset.new_objects + [obj for obj, _ in formset.changed_objects])
+
 
 @admin.register(OrganizationDomain)
 class OrganizationDomainAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
@@ -213,7 +246,15 @@ class OrganizationDomainAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["domain", "organization__name"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["verified"]
+        if request.user.is_superuser:
+            return []
+        # Which organisation owns which name is a platform fact: an org admin adds a name (unverified) or
+        # removes one of theirs, but never renames or moves one (save() would un-verify it anyway).
+        return ["verified"] if obj is None else ["domain", "organization", "verified"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        report_verification_reset(request, [obj])
 
 
 @admin.register(Membership)

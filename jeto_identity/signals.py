@@ -15,7 +15,15 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django_otp.models import Device
 
-from .models import ApplicationConnection, FederatedIdentity, Membership, OAuthClient, Organization, User
+from .models import (
+    ApplicationConnection,
+    FederatedIdentity,
+    Membership,
+    OAuthClient,
+    Organization,
+    OrganizationDomain,
+    User,
+)
 from .models.users import normalize_email
 from .services import audit
 
@@ -140,6 +148,45 @@ def _user_post(sender: Any, instance: User, created: bool, **kwargs: Any) -> Non
         memberships = list(Membership.objects.filter(user=instance).select_related("organization"))
         for org in [m.organization for m in memberships] or [None]:
             audit.record(audit.MEMBER_CHANGED, organization=org, subject=instance, changes=changes, via="account")
+
+
+# -- email domains: adding, renaming, moving, verifying and removing one all change who signs in where ---------
+
+DOMAIN_FIELDS = ("domain", "organization_id", "verified")
+
+
+@receiver(pre_save, sender=OrganizationDomain, dispatch_uid="jeto_audit_domain_pre")
+def _domain_pre(sender: Any, instance: OrganizationDomain, update_fields: Any = None, **kwargs: Any) -> None:
+    if update_fields is not None:  # save(update_fields=["organization"]) names the field, not its column
+        update_fields = {"organization_id" if f == "organization" else f for f in update_fields}
+    _stash_old(instance, DOMAIN_FIELDS, update_fields)
+
+
+@receiver(post_save, sender=OrganizationDomain, dispatch_uid="jeto_audit_domain_post")
+def _domain_post(sender: Any, instance: OrganizationDomain, created: bool, **kwargs: Any) -> None:
+    if created:
+        _domain_event(audit.DOMAIN_ADDED, instance, instance.organization, verified=instance.verified)
+        return
+    changes = _changes(instance, DOMAIN_FIELDS)
+    if not changes:
+        return
+    moved = changes.pop("organization_id", None)
+    if moved:
+        old_org, new_org = (Organization.objects.filter(pk=pk).first() for pk in moved)
+        changes["organization"] = [old_org.slug if old_org else None, new_org.slug if new_org else None]
+        if old_org is not None:  # the organisation it was taken from sees the move in its own log too
+            _domain_event(audit.DOMAIN_CHANGED, instance, old_org, changes=changes)
+    _domain_event(audit.DOMAIN_CHANGED, instance, instance.organization, changes=changes)
+
+
+@receiver(post_delete, sender=OrganizationDomain, dispatch_uid="jeto_audit_domain_delete")
+def _domain_deleted(sender: Any, instance: OrganizationDomain, **kwargs: Any) -> None:
+    org = Organization.objects.filter(pk=instance.organization_id).first()
+    _domain_event(audit.DOMAIN_REMOVED, instance, org, verified=instance.verified)
+
+
+def _domain_event(event: str, instance: OrganizationDomain, org: Organization | None, **details: Any) -> None:
+    audit.record(event, organization=org, subject=instance.domain, domain=instance.domain, **details)
 
 
 # -- API clients (application connections): every path, admin or service, is audited -------------------------

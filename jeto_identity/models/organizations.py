@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -63,12 +66,19 @@ class Membership(models.Model):
 
 
 class OrganizationDomain(models.Model):
-    """An email domain. A domain belongs to at most one organisation; only verified ones route sign-in."""
+    """An email domain. A domain belongs to at most one organisation; only verified ones route sign-in.
+
+    Verification is a platform fact about one name in one organisation: renaming a domain or moving it to
+    another organisation un-verifies it, whoever saves the change (a platform admin verifies it again).
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
     domain = models.CharField(max_length=253, unique=True, help_text="e.g. acme.com (lower case, no @)")
     verified = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Set by save(): True when that save un-verified the domain (the admin tells a platform admin so).
+    verification_reset: bool = False
 
     class Meta:
         ordering = ["domain"]
@@ -76,6 +86,29 @@ class OrganizationDomain(models.Model):
     def __str__(self) -> str:
         return self.domain
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.domain = (self.domain or "").strip().lower().lstrip("@")
+        self.verification_reset = self.verified and self._ownership_changes(kwargs.get("update_fields"))
+        if self.verification_reset:
+            self.verified = False
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "verified"}
         super().save(*args, **kwargs)
+
+    def _ownership_changes(self, update_fields: Iterable[str] | None) -> bool:
+        """Does this save write a new name or organisation over a stored row?"""
+        if self._state.adding or self.pk is None:
+            return False
+        named = None if update_fields is None else {f.removesuffix("_id") for f in update_fields}
+        written = set(OWNERSHIP_FIELDS) if named is None else set(OWNERSHIP_FIELDS) & named
+        if not written:
+            return False
+        stored = type(self)._default_manager.filter(pk=self.pk).values("domain", "organization").first()
+        if stored is None:
+            return False
+        return ("domain" in written and stored["domain"] != self.domain) or (
+            "organization" in written and stored["organization"] != self.organization_id
+        )
+
+
+OWNERSHIP_FIELDS = ("domain", "organization")
