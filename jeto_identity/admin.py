@@ -9,6 +9,7 @@ model permissions, so there is nothing for a platform admin to keep in sync.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -17,12 +18,14 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from .admin_mfa import mfa_enabled, reset_mfa
 from .models import FederatedIdentity, Membership, Organization, OrganizationDomain, Role, SSOConnection, User
+from .models.users import normalize_email
 from .services import access
 from .sso.admin import FederatedIdentityAdminBase, SSOConnectionAdminBase
 
@@ -309,34 +312,90 @@ class MembershipAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
 
 class OrgAdminUserCreationForm(forms.ModelForm):
-    """An org admin adds a person to one of their organisations; they set their own password by reset link."""
+    """An org admin adds a person to one of their organisations, invitation-style.
 
+    The form never says whether the address already has an account (that would be an account-existence oracle
+    for the whole platform): if it has none, one is created without a usable password (its holder sets one by
+    reset link); if it has one, that account gets the membership, and nothing else about it changes. Addresses
+    in a domain another organisation verified are refused: that organisation's admins add its people.
+    """
+
+    email = forms.EmailField(label="Email address", max_length=254)  # a form field: no uniqueness check
     organization = forms.ModelChoiceField(queryset=Organization.objects.none())
     role = forms.ChoiceField(choices=[(Role.MEMBER, "Member"), (Role.ADMIN, "Admin")], initial=Role.MEMBER)
 
+    acting_user: User | None = None  # the signed-in org admin; set per request by UserAdmin.get_form
+
     class Meta:
         model = User
-        fields = ["email", "first_name", "last_name"]
+        fields = ["first_name", "last_name"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = access.administered_organizations(self.acting_user)
+        if access.owned_org_ids(self.acting_user):
+            self.fields["role"].choices = [*self.fields["role"].choices, (Role.OWNER, "Owner")]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email=email).exists():
-            raise ValidationError("A user with this email already exists.")
+        email = normalize_email(self.cleaned_data["email"])
+        domain = email.rsplit("@", 1)[-1]
+        others = OrganizationDomain.objects.filter(domain=domain, verified=True).exclude(
+            organization_id__in=access.administered_org_ids(self.acting_user)
+        )
+        if others.exists():
+            raise ValidationError(
+                f"{domain} belongs to another organisation (it verified that domain): only that organisation's "
+                "admins can add its people."
+            )
         return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        org = data.get("organization")
+        if data.get("role") == Role.OWNER and org and org.pk not in access.owned_org_ids(self.acting_user):
+            self.add_error("role", "Only an owner of this organisation can add an owner.")
+        return data
 
     def save(self, commit: bool = True) -> User:
         user = super().save(commit=False)
+        user.email = self.cleaned_data["email"]
         user.set_unusable_password()
         if commit:
-            self.save_with_membership(user)
+            self.add_member(user)
         return user
 
-    def save_with_membership(self, user: User) -> None:
+    def add_member(self, new_user: User) -> User | None:
+        """Make the address a member of the chosen organisation; returns the member (None if none was added).
+
+        ``new_user`` is saved only if the address has no account. An existing account keeps its names, flags
+        and any membership it already has here (re-adding never changes a role); a superuser is never added.
+        """
+        email, org, role = new_user.email, self.cleaned_data["organization"], self.cleaned_data["role"]
         with transaction.atomic():
-            user.save()
-            Membership.objects.create(
-                user=user, organization=self.cleaned_data["organization"], role=self.cleaned_data["role"]
-            )
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                try:
+                    with transaction.atomic():
+                        new_user.save()
+                    user = new_user
+                except IntegrityError:  # created by a concurrent request since the lookup
+                    user = User.objects.get(email=email)
+            if user.is_superuser:
+                return None
+            Membership.objects.get_or_create(user=user, organization=org, defaults={"role": role})
+            return user
+
+
+_ADDED = "_jeto_added_member"
+
+
+@dataclass(frozen=True)
+class AddedMember:
+    """What the org admin's add form did, kept on the request for the response (which must not tell)."""
+
+    email: str
+    organization: Organization
+    member: User | None
 
 
 class SuperuserCreationForm(forms.ModelForm):
@@ -407,9 +466,31 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if change and "email" in form.changed_data:
             obj.email_verified = False  # a new address is unproven until its owner follows a link sent to it
         if not change and isinstance(form, OrgAdminUserCreationForm):
-            form.save_with_membership(obj)
+            member = form.add_member(obj)
+            setattr(request, _ADDED, AddedMember(obj.email, form.cleaned_data["organization"], member))
         else:
             super().save_model(request, obj, form, change)
+
+    def log_addition(self, request, obj, message):
+        added: AddedMember | None = getattr(request, _ADDED, None)
+        if added is None:
+            return super().log_addition(request, obj, message)
+        if added.member is None:
+            return None  # nothing was added
+        return super().log_addition(request, added.member, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        added: AddedMember | None = getattr(request, _ADDED, None)
+        if added is None:
+            return super().response_add(request, obj, post_url_continue)
+        # One answer whether or not the address had an account, and no link to the account's own page.
+        self.message_user(
+            request,
+            f"If {added.email} had no account, one was created; either way they are now a member of "
+            f"{added.organization}.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:jeto_identity_user_changelist"))
 
     def get_fieldsets(self, request, obj=None):
         if request.user.is_superuser:
@@ -429,25 +510,7 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
             if request.user.is_superuser:
                 kwargs["form"] = SuperuserCreationForm
             else:
-                form_class = OrgAdminUserCreationForm
-                orgs = access.administered_organizations(request.user)
-                owner_orgs = access.owned_org_ids(request.user)
-
-                class ScopedCreationForm(form_class):
-                    def __init__(self, *args, **kw):
-                        super().__init__(*args, **kw)
-                        self.fields["organization"].queryset = orgs
-                        if owner_orgs:
-                            self.fields["role"].choices = [*self.fields["role"].choices, (Role.OWNER, "Owner")]
-
-                    def clean(self):
-                        data = super().clean()
-                        org = data.get("organization")
-                        if data.get("role") == Role.OWNER and org and org.pk not in owner_orgs:
-                            self.add_error("role", "Only an owner of this organisation can add an owner.")
-                        return data
-
-                kwargs["form"] = ScopedCreationForm
+                kwargs["form"] = type("ScopedCreationForm", (OrgAdminUserCreationForm,), {"acting_user": request.user})
             kwargs["fields"] = None
         return super().get_form(request, obj, **kwargs)
 

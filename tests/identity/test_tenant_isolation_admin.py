@@ -17,12 +17,16 @@ from jeto_identity.models import (
     Organization,
     OrganizationDomain,
     Role,
+    User,
 )
 from jeto_identity.services import audit
 from tests.conftest import sign_in
 from tests.identity.test_admin_isolation import _existing_domains, _existing_memberships, _inline_data
 
 pytestmark = pytest.mark.django_db
+
+USER_ADD = "/admin/jeto_identity/user/add/"
+USER_LIST = "/admin/jeto_identity/user/"
 
 
 def domain_url(domain: OrganizationDomain, view: str = "change") -> str:
@@ -188,3 +192,125 @@ def test_admin_domain_changes_are_audited_with_the_acting_admin(as_acme_admin, a
     as_acme_admin.post(domain_url(acme_domain, "delete"), {"post": "yes"})
     event = AuditEvent.objects.filter(event=audit.DOMAIN_REMOVED).get()
     assert (event.actor_id, event.organization_id, event.details["domain"]) == (acme_admin.pk, acme.pk, "acme.test")
+
+
+# --- adding people (points 5 and 6) -------------------------------------------------------------------------
+
+
+def add_person(client, email: str, org: Organization, role: str = Role.MEMBER, **extra):
+    return client.post(
+        USER_ADD, {"email": email, "first_name": "New", "organization": str(org.pk), "role": role, **extra}
+    )
+
+
+def test_org_admin_cannot_add_an_account_in_another_organisations_verified_domain(as_acme_admin, acme, globex):
+    response = add_person(as_acme_admin, "ceo@globex.test", acme)
+    assert response.status_code == 200
+    assert "belongs to another organisation" in str(response.context["adminform"].form.errors["email"])
+    assert not User.objects.filter(email="ceo@globex.test").exists()
+
+
+def test_the_domain_rule_does_not_tell_whether_the_account_exists(as_acme_admin, acme, globex_member):
+    existing = add_person(as_acme_admin, globex_member.email, acme)
+    unknown = add_person(as_acme_admin, "nobody@globex.test", acme)
+    assert existing.status_code == unknown.status_code == 200
+    assert existing.context["adminform"].form.errors == unknown.context["adminform"].form.errors
+    assert not Membership.objects.filter(user=globex_member, organization=acme).exists()
+
+
+def test_unverified_and_own_domains_are_fine(as_acme_admin, acme, globex):
+    OrganizationDomain.objects.create(organization=globex, domain="globex-pending.test", verified=False)
+    assert add_person(as_acme_admin, "pat@globex-pending.test", acme).status_code == 302
+    assert add_person(as_acme_admin, "new@acme.test", acme).status_code == 302
+    assert set(Membership.objects.filter(organization=acme).values_list("user__email", flat=True)) >= {
+        "pat@globex-pending.test",
+        "new@acme.test",
+    }
+
+
+def add_and_read(client, email: str, org: Organization, role: str = Role.MEMBER) -> tuple:
+    """Add ``email`` and follow the answer: (status, redirect target, messages shown, with the email masked)."""
+    response = add_person(client, email, org, role)
+    shown = (
+        [str(m) for m in client.get(response["Location"]).context["messages"]] if response.status_code == 302 else []
+    )
+    return response.status_code, response.get("Location"), [m.replace(email.lower(), "<email>") for m in shown]
+
+
+def test_adding_an_existing_or_a_new_address_answers_the_same(as_acme_admin, acme, make_user, password):
+    known = make_user("pat@partner.test", first_name="Pat", last_name="Partner")
+    old_hash = known.password
+    new_answer = add_and_read(as_acme_admin, "sam@partner.test", acme)
+    known_answer = add_and_read(as_acme_admin, "Pat@Partner.test", acme, role=Role.ADMIN)
+
+    assert (
+        new_answer
+        == known_answer
+        == (
+            302,
+            USER_LIST,
+            ["If <email> had no account, one was created; either way they are now a member of Acme."],
+        )
+    )
+    created = User.objects.get(email="sam@partner.test")
+    assert not created.has_usable_password() and created.first_name == "New"
+    assert Membership.objects.get(user=created, organization=acme).role == Role.MEMBER
+    known.refresh_from_db()
+    assert (known.first_name, known.last_name, known.password) == ("Pat", "Partner", old_hash)  # untouched
+    assert Membership.objects.get(user=known, organization=acme).role == Role.ADMIN
+
+
+def test_continue_and_popup_buttons_do_not_lead_to_the_accounts_page(as_acme_admin, acme, make_user):
+    make_user("pat@partner.test")
+    for extra in ({"_continue": "1"}, {"_popup": "1"}, {"_addanother": "1"}):
+        response = add_person(as_acme_admin, "pat@partner.test", acme, **extra)
+        assert (response.status_code, response["Location"]) == (302, USER_LIST), extra
+
+
+def test_re_adding_a_member_changes_nothing_and_answers_the_same(as_acme_admin, acme, acme_owner):
+    fresh = add_and_read(as_acme_admin, "sam@partner.test", acme)
+    assert add_and_read(as_acme_admin, acme_owner.email, acme) == fresh
+    assert Membership.objects.get(user=acme_owner, organization=acme).role == Role.OWNER  # not demoted
+
+
+def test_a_superuser_is_never_added_and_the_answer_is_the_same(as_acme_admin, acme, superuser):
+    fresh = add_and_read(as_acme_admin, "sam@partner.test", acme)
+    assert add_and_read(as_acme_admin, superuser.email, acme) == fresh
+    assert not Membership.objects.filter(user=superuser).exists()
+    superuser.refresh_from_db()
+    assert superuser.first_name == ""
+
+
+def test_only_owners_add_owners(as_acme_admin, acme, make_user):
+    make_user("pat@partner.test")
+    response = add_person(as_acme_admin, "pat@partner.test", acme, role=Role.OWNER)
+    assert response.status_code == 200
+    assert not Membership.objects.filter(user__email="pat@partner.test").exists()
+
+
+def test_owning_another_organisation_does_not_make_an_admin_an_owner_here(
+    as_acme_admin, acme, attackers_other_org, make_user
+):
+    make_user("pat@partner.test")
+    response = add_person(as_acme_admin, "pat@partner.test", acme, role=Role.OWNER)
+    assert response.status_code == 200
+    assert "Only an owner" in str(response.context["adminform"].form.errors["role"])
+    assert not Membership.objects.filter(user__email="pat@partner.test").exists()
+
+
+def test_owner_adds_an_existing_account_as_owner(client, acme_owner, acme, make_user, password):
+    known = make_user("pat@partner.test")
+    sign_in(client, acme_owner.email, password)
+    assert add_person(client, known.email, acme, role=Role.OWNER).status_code == 302
+    assert Membership.objects.get(user=known, organization=acme).role == Role.OWNER
+
+
+def test_the_add_is_one_transaction(as_acme_admin, acme, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("membership insert failed")
+
+    monkeypatch.setattr(Membership.objects, "get_or_create", fail)
+    as_acme_admin.raise_request_exception = False
+    response = add_person(as_acme_admin, "sam@partner.test", acme)
+    assert response.status_code >= 500
+    assert not User.objects.filter(email="sam@partner.test").exists()
