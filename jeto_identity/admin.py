@@ -17,10 +17,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from .admin_mfa import mfa_enabled, reset_mfa
@@ -91,6 +93,24 @@ class OrgScopedAdminMixin:
             elif db_field.related_model is User:
                 kwargs["queryset"] = access.visible_users(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
+    """The admin's "view on site" redirector (``admin/r/<content type>/<id>/``), scoped; hosts mount it there.
+
+    Django's own view looks the object up across every organisation (its 404 or redirect tells whether an ID
+    exists), and answers 500 for a malformed UUID. This one answers the same 404 unless the signed-in admin may
+    view the object in its ModelAdmin and the object has a page.
+    """
+    try:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+    except ContentType.DoesNotExist:
+        model = None
+    model_admin = admin.site.get_model_admin(model) if model and admin.site.is_registered(model) else None
+    obj = model_admin.get_object(request, unquote(object_id)) if model_admin else None
+    if obj is None or not model_admin.has_view_permission(request, obj) or not hasattr(obj, "get_absolute_url"):
+        raise Http404("No such page.")
+    return shortcut(request, content_type_id, object_id)
 
 
 class SystemRecordAdminMixin:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.conf import settings
 from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
@@ -45,6 +47,14 @@ class OAuthClient(AbstractApplication):
     def __repr__(self) -> str:
         # Never the secret (or its hash): reprs end up in tracebacks and logs.
         return f"<{type(self).__name__} {self.pk} {self.client_id!r}>"
+
+    @property
+    def get_absolute_url(self) -> NoReturn:
+        """Clients have no page of their own: DOT's inherited method reverses its application views, which are
+        not mounted (a 500 from the admin's "view on site" redirector). Raising AttributeError makes
+        ``hasattr(client, "get_absolute_url")`` false, so the admin offers no link and the redirector answers 404.
+        """
+        raise AttributeError("OAuth clients have no page outside the admin.")
 
     def is_usable(self, request: object) -> bool:
         """DOT asks this before issuing a token and when validating one: a disabled client can do neither."""

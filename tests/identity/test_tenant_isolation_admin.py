@@ -8,12 +8,17 @@ foreign object exists.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 
 from jeto_identity.models import (
     AuditEvent,
     Membership,
+    OAuthClient,
     Organization,
     OrganizationDomain,
     Role,
@@ -21,6 +26,7 @@ from jeto_identity.models import (
 )
 from jeto_identity.services import audit
 from tests.conftest import sign_in
+from tests.identity.admin_support import Objects, registered_labels
 from tests.identity.test_admin_isolation import _existing_domains, _existing_memberships, _inline_data
 
 pytestmark = pytest.mark.django_db
@@ -314,3 +320,34 @@ def test_the_add_is_one_transaction(as_acme_admin, acme, monkeypatch):
     response = add_person(as_acme_admin, "sam@partner.test", acme)
     assert response.status_code >= 500
     assert not User.objects.filter(email="sam@partner.test").exists()
+
+
+# --- the "view on site" redirector (point 7) ----------------------------------------------------------------
+
+
+def test_view_on_site_answers_the_same_404_for_foreign_and_missing_objects(
+    as_acme_admin, globex, globex_member, acme_member
+):
+    foreign = Objects(globex, globex_member).build()
+    assert set(foreign) == registered_labels()
+    bodies = set()
+    for label, obj in foreign.items():
+        ct = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+        missing = uuid.uuid4() if isinstance(obj.pk, uuid.UUID) else 10**9
+        for object_id in (obj.pk, missing, "not-an-id"):
+            response = as_acme_admin.get(f"/admin/r/{ct.pk}/{object_id}/")
+            assert response.status_code == 404, (label, object_id)
+            bodies.add(response.content)
+    assert len(bodies) == 1
+
+
+def test_view_on_site_redirects_nowhere_even_for_a_superuser(as_superuser, acme, acme_member):
+    for label, obj in Objects(acme, acme_member).build().items():
+        ct = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+        assert as_superuser.get(f"/admin/r/{ct.pk}/{obj.pk}/").status_code == 404, label
+
+
+def test_no_model_has_a_page_outside_the_admin():
+    """django-oauth-toolkit's get_absolute_url reverses views we don't mount: a 500 wherever it is called."""
+    assert not hasattr(OAuthClient(), "get_absolute_url")
+    assert [m._meta.label for m in apps.get_models() if hasattr(m(), "get_absolute_url")] == []
