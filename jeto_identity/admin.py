@@ -543,7 +543,36 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
 
 @admin.register(SSOConnection)
 class SSOConnectionAdmin(OrgScopedAdminMixin, SSOConnectionAdminBase):
-    """An org admin connects their organisation's IdP (see docs/sso-admins.md)."""
+    """An organisation's owners connect its IdP (see docs/sso-admins.md); its admins see it read-only.
+
+    The IdP decides who signs in as each member, so configuring it is an owner's power, like granting the owner
+    role. A connection never moves to another organisation except by a platform admin (and then loses its links).
+    """
+
+    def _owner_may(self, request: HttpRequest, obj: Any = None) -> bool:
+        if request.user.is_superuser:
+            return True
+        owned = access.owned_org_ids(request.user)
+        return access.is_org_admin(request.user) and bool(owned) and (obj is None or obj.organization_id in owned)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._owner_may(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._owner_may(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._owner_may(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if obj is None or request.user.is_superuser else [*fields, "organization"]
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.related_model is Organization and not request.user.is_superuser and field is not None:
+            field.queryset = Organization.objects.filter(pk__in=access.owned_org_ids(request.user))
+        return field
 
 
 @admin.register(FederatedIdentity)
