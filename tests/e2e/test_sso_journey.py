@@ -50,13 +50,13 @@ def test_idp_down_shows_a_clear_page(page, acme, closed_port):
     assert "isn't responding" in page.get_by_role("heading").inner_text()
 
 
-def test_org_admin_connects_an_idp_and_a_member_signs_in_through_it(
-    page, browser, live_server, acme, acme_admin, password, idp
+def test_org_owner_connects_an_idp_and_a_member_signs_in_through_it(
+    page, browser, live_server, acme, acme_owner, password, idp
 ):
-    """The issue's "done when": connect in Django admin, test, enable; a member then signs in at the IdP."""
+    """Connect in Django admin (an owner's power), test, enable; a member then signs in at the IdP."""
     from tests.e2e.conftest import sign_in_with_password
 
-    sign_in_with_password(page, "ada@acme.test", password)
+    sign_in_with_password(page, "olga@acme.test", password)
     page.wait_for_url("**/account/")
     page.goto("/admin/jeto_identity/ssoconnection/add/")
     redirect_uri = page.get_by_test_id("sso-redirect-uri").inner_text()
@@ -86,3 +86,25 @@ def test_org_admin_connects_an_idp_and_a_member_signs_in_through_it(
     member.wait_for_url("**/account/")
     assert member.get_by_test_id("account-email").inner_text() == "mia@acme.test"
     member.context.close()
+
+
+def test_an_owner_confirms_once_before_the_idp_is_linked_to_their_account(page, acme, acme_owner, password, idp):
+    connection = make_connection(acme, idp.url)
+    idp.put_user("olga-at-idp", email="olga@acme.test", email_verified=True)
+    page.goto("/login/")
+    page.get_by_label("Email address").fill("olga@acme.test")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{idp.url}/oauth2/authorize?**")
+    page.locator("input[name=sub]").fill("olga-at-idp")
+    page.get_by_role("button", name="Authorize").click()
+
+    page.wait_for_url("**/sso/link/")
+    assert page.get_by_test_id("link-email").inner_text() == "olga@acme.test"
+    assert not FederatedIdentity.objects.exists()
+    page.get_by_label("Password").fill("not-her-password-at-all")
+    page.get_by_role("button", name="Confirm and link").click()
+    assert "/sso/link/" in page.url and not FederatedIdentity.objects.exists()
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Confirm and link").click()
+    page.wait_for_url("**/account/")
+    assert FederatedIdentity.objects.get(connection=connection, subject="olga-at-idp").user == acme_owner
