@@ -27,8 +27,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from oauth2_provider.models import AccessToken, clear_expired  # noqa: E402
 
+from jeto_identity.core import cleanup  # noqa: E402
 from jeto_identity.models import OAuthClient, User  # noqa: E402
-from jeto_identity.services import cleanup  # noqa: E402
 
 LIVE_ROWS = 1000
 

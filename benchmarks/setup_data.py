@@ -18,8 +18,8 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 from oauth2_provider.models import get_access_token_model  # noqa: E402
 
+from jeto_identity.connections import services as clients  # noqa: E402
 from jeto_identity.models import Membership, OAuthClient, Organization, Role, User  # noqa: E402
-from jeto_identity.services import clients  # noqa: E402
 
 SCOPES = "org:read members:read"
 

@@ -50,7 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "jeto_identity.middleware.ServiceUnavailableMiddleware",
+    "jeto_identity.core.middleware.ServiceUnavailableMiddleware",
     "jeto_identity.csp.CSPMiddleware",  # django-csp's, building the site-wide policy once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,9 +59,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "jeto_identity.mfa_middleware.MFAPolicyMiddleware",
+    "jeto_identity.mfa.middleware.MFAPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "jeto_identity.middleware.AuditContextMiddleware",
+    "jeto_identity.core.middleware.AuditContextMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -115,20 +115,20 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out callers before any backend runs
     "jeto_identity.backends.EmailBackend",
     # Single sign-on callback only; answers nothing else (see jeto_identity/sso/backend.py).
-    "jeto_identity.sso.backend.OrganizationOIDCBackend",
+    "jeto_identity.sso.oidc.backend.OrganizationOIDCBackend",
 ]
 LOGIN_URL = "jeto_identity:login"
 LOGIN_REDIRECT_URL = "jeto_identity:account"
 LOGOUT_REDIRECT_URL = "jeto_identity:login"
 
 PASSWORD_HASHERS = [
-    "jeto_identity.hashers.OwaspArgon2PasswordHasher",
+    "jeto_identity.core.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     # Application connections: identifies client-secret hashes. Never first, so never used for passwords.
-    "jeto_identity.hashers.ClientSecretHasher",
+    "jeto_identity.core.hashers.ClientSecretHasher",
 ]
 
 JETO_PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
@@ -138,7 +138,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": JETO_PASSWORD_MIN_LENGTH},
     },
-    {"NAME": "jeto_identity.password_validation.MaximumLengthValidator"},
+    {"NAME": "jeto_identity.core.password_validation.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
@@ -168,7 +168,7 @@ JETO_IDENTITY = {
 # Brute-force protection (django-axes, cache handler: counters live in Redis, shared by every node). A failed
 # password, OTP code or client secret counts against the account (or client) and against the source address;
 # either reaching the limit locks that key for the cool-off period. See docs/security.md.
-AXES_HANDLER = "jeto_identity.throttle_handler.CacheHandler"  # axes' cache handler, one round trip a check
+AXES_HANDLER = "jeto_identity.throttle.handler.CacheHandler"  # axes' cache handler, one round trip a check
 AXES_CACHE = "default"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
@@ -176,9 +176,9 @@ AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_SECONDS", default=1
 AXES_RESET_ON_SUCCESS = False  # a success must not reset the per-address counter of a stuffing run
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends; hammering cannot extend it forever
 AXES_USERNAME_FORM_FIELD = "email"
-AXES_USERNAME_CALLABLE = "jeto_identity.services.throttle.axes_username"
-AXES_CLIENT_IP_CALLABLE = "jeto_identity.net.client_ip"
-AXES_LOCKOUT_CALLABLE = "jeto_identity.views.errors.locked_out"
+AXES_USERNAME_CALLABLE = "jeto_identity.throttle.services.axes_username"
+AXES_CLIENT_IP_CALLABLE = "jeto_identity.core.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "jeto_identity.core.errors.locked_out"
 AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows; Jeto's "Lockouts" admin lists and clears them
 AXES_VERBOSE = False
 if not REDIS_URL:
@@ -273,8 +273,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     # --- Application connections (client credentials) ---
-    # Generated secrets carry >= 256 bits; they are hashed with a keyed fast hash (see jeto_identity.hashers).
-    "CLIENT_SECRET_GENERATOR_CLASS": "jeto_identity.services.clients.ClientSecretGenerator",
+    # Generated secrets carry >= 256 bits; they are hashed with a keyed fast hash (see jeto_identity.core.hashers).
+    "CLIENT_SECRET_GENERATOR_CLASS": "jeto_identity.connections.services.ClientSecretGenerator",
     "CLIENT_SECRET_HASHER": "jeto_client_hmac_sha256",
 }
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from jeto_identity.admin import view_on_site
+from jeto_identity.orgadmin.base import view_on_site
 from jeto_portal.views import admin_login
 
 urlpatterns = [
@@ -16,4 +16,4 @@ urlpatterns = [
 ]
 
 # A database or Redis outage anywhere in the request answers 503 "try again shortly", never a stack trace.
-handler500 = "jeto_identity.views.errors.server_error"
+handler500 = "jeto_identity.core.errors.server_error"

@@ -9,22 +9,25 @@ class JetoIdentityConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
-        from . import checks, signals  # noqa: F401  (registers system checks and audit receivers)
-        from .services import login, mfa_login, sso
+        from jeto_identity import checks  # noqa: F401  (registers the system checks)
+        from jeto_identity.audit import receivers  # noqa: F401  (connects the audit receivers)
+        from jeto_identity.connections import checks as connections_checks  # noqa: F401
+        from jeto_identity.login import services as login
+        from jeto_identity.mfa import stage as mfa_login
+        from jeto_identity.sso import services as sso
 
         login.register_stage(mfa_login.login_stage)
         login.register_stage(sso.link_confirmation_stage)  # after MFA: a link is made only after both factors
         login.register_email_router(sso.email_router)
-        from .sso import signals as sso_signals
+        from jeto_identity.sso import signals as sso_signals
 
         sso_signals.connect()
-        from . import checks_clients  # noqa: F401  (application connections)
-        from .services import bearer
+        from jeto_identity.connections import bearer
 
         bearer.connect_signals()  # application connections: token-cache invalidation, disable => revoke
         if apps.is_installed("axes"):
             from axes.signals import user_locked_out
 
-            from .services import throttle
+            from jeto_identity.throttle import services as throttle
 
             user_locked_out.connect(throttle.on_locked_out, dispatch_uid="jeto_lockouts")

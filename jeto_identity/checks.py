@@ -31,12 +31,12 @@ def check_installation(app_configs, **kwargs) -> list[Error]:
         errors.append(
             Error("django_otp's OTPMiddleware must come after AuthenticationMiddleware.", id="jeto_identity.E004")
         )
-    mfa_mw = "jeto_identity.mfa_middleware.MFAPolicyMiddleware"
+    mfa_mw = "jeto_identity.mfa.middleware.MFAPolicyMiddleware"
     messages_mw = "django.contrib.messages.middleware.MessageMiddleware"
     if mfa_mw not in middleware:
         errors.append(
             Error(
-                "Add jeto_identity.mfa_middleware.MFAPolicyMiddleware to MIDDLEWARE (after OTPMiddleware and "
+                "Add jeto_identity.mfa.middleware.MFAPolicyMiddleware to MIDDLEWARE (after OTPMiddleware and "
                 "MessageMiddleware): it enforces organisation MFA policy and the admin MFA requirement.",
                 id="jeto_identity.E005",
             )
@@ -56,7 +56,7 @@ def check_openid_provider() -> list[Error | Warning]:
     """The OpenID Provider needs a signing key and one issuer that both DOT and Jeto agree on."""
     from oauth2_provider.settings import oauth2_settings
 
-    from .conf import jeto_settings
+    from jeto_identity.conf import jeto_settings
 
     problems: list[Error | Warning] = []
     if not oauth2_settings.OIDC_ENABLED:
@@ -91,14 +91,14 @@ def check_openid_provider() -> list[Error | Warning]:
     return problems
 
 
-SSO_BACKEND = "jeto_identity.sso.backend.OrganizationOIDCBackend"
+SSO_BACKEND = "jeto_identity.sso.oidc.backend.OrganizationOIDCBackend"
 
 
 @register(Tags.security)
 def check_sso(app_configs, **kwargs) -> list[CheckMessage]:
     """Single sign-on: the callback backend is installed; secrets at rest have a key of their own in production."""
-    from .conf import jeto_settings
-    from .crypto import configured_keys
+    from jeto_identity.conf import jeto_settings
+    from jeto_identity.core.crypto import configured_keys
 
     messages: list[CheckMessage] = []
     if SSO_BACKEND not in getattr(settings, "AUTHENTICATION_BACKENDS", []):

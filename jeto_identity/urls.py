@@ -1,7 +1,9 @@
 from django.urls import path
 
-from .sso import views as sso_views
-from .views import account, login, mfa
+from jeto_identity.login import account
+from jeto_identity.login import views as login
+from jeto_identity.mfa import views as mfa
+from jeto_identity.sso import views as sso_views
 
 app_name = "jeto_identity"
 

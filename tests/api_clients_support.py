@@ -7,7 +7,8 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from jeto_identity.services import bearer, clients
+from jeto_identity.connections import bearer
+from jeto_identity.connections import services as clients
 
 TOKEN_URL = "/o/token/"
 

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import jeto_identity.models.users
+import jeto_identity.core.users
 import oauth2_provider.generators
 import oauth2_provider.models
 import uuid
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 'ordering': ['email'],
             },
             managers=[
-                ('objects', jeto_identity.models.users.UserManager()),
+                ('objects', jeto_identity.core.users.UserManager()),
             ],
         ),
         migrations.CreateModel(

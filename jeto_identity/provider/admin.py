@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from ..models import OAuthClient, RelyingParty
-from ..services import relying_parties
+from jeto_identity.models import OAuthClient, RelyingParty
+from jeto_identity.provider import relying_parties
 
 SECRET_ATTR = "_jeto_plain_secret"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Membership, User
+from jeto_identity.models import Membership, User
 
 # Which scope releases which claim (OIDC Core 5.4, plus our `organizations` scope).
 CLAIM_SCOPES = {

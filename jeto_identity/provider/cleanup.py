@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
 
-from ..models import AuthenticationContext
+from jeto_identity.models import AuthenticationContext
 
 # Codes live a minute; a day later an unredeemed code's context, or one whose tokens are all gone, is useless.
 MIN_AGE = timedelta(days=1)

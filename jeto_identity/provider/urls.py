@@ -7,7 +7,7 @@ under the stable ``o/`` prefix. Include it at the root: ``path("", include("jeto
 from django.urls import path
 from oauth2_provider import views as dot_views
 
-from . import views
+from jeto_identity.provider import views
 
 app_name = "oauth2_provider"
 

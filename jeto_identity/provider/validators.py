@@ -15,11 +15,11 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
-from ..conf import jeto_settings
-from ..models.oidc import AuthenticationContext, code_hash
-from . import claims as claim_rules
-from .client_credentials import ClientCredentialsValidatorMixin
-from .token_views import IssuedTokenCaptureMixin
+from jeto_identity.conf import jeto_settings
+from jeto_identity.connections.grant import ClientCredentialsValidatorMixin
+from jeto_identity.provider import claims as claim_rules
+from jeto_identity.provider.models import AuthenticationContext, code_hash
+from jeto_identity.provider.token_views import IssuedTokenCaptureMixin
 
 log = logging.getLogger("jeto_identity.provider")
 

@@ -27,12 +27,12 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
-from ..services.login import session_auth_info
-from ..views.token import ThrottledTokenMixin
-from . import consent, token_views
-from . import prompt as prompt_rules
-from .server import malformed_query
-from .validators import AUTH_CREDENTIAL, id_token_hint_subject
+from jeto_identity.login.services import session_auth_info
+from jeto_identity.provider import consent, token_views
+from jeto_identity.provider import prompt as prompt_rules
+from jeto_identity.provider.server import malformed_query
+from jeto_identity.provider.validators import AUTH_CREDENTIAL, id_token_hint_subject
+from jeto_identity.throttle.token_view import ThrottledTokenMixin
 
 Application = get_application_model()
 

@@ -1,4 +1,4 @@
-"""Org-scoped admin for SSO connections and federated identities (registered from jeto_identity/admin.py).
+"""Org-scoped admin for SSO connections and federated identities.
 
 The client secret is write-only: the form has an empty password input, stored encrypted, never rendered back.
 The redirect URI to register at the IdP is shown on the add page already (the connection's id is chosen when the
@@ -17,9 +17,12 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from ..models import SSOConnection
-from ..models.sso import PROVISIONABLE_ROLES, normalize_issuer
-from . import http, metadata
+from jeto_identity.core import access
+from jeto_identity.models import FederatedIdentity, Organization, SSOConnection
+from jeto_identity.orgadmin.base import OrgScopedAdminMixin, SystemRecordAdminMixin
+from jeto_identity.sso import http
+from jeto_identity.sso.models import PROVISIONABLE_ROLES, normalize_issuer
+from jeto_identity.sso.oidc import metadata
 
 ROLE_VALUES = {value for value, _ in PROVISIONABLE_ROLES}
 
@@ -119,7 +122,7 @@ def _redirect_uri(request: HttpRequest, public_id: Any) -> str:
 
 
 class SSOConnectionAdminBase(admin.ModelAdmin):
-    """Mixed with ``OrgScopedAdminMixin`` in jeto_identity/admin.py."""
+    """The connection form, its redirect URI and the "Test connection" action; scoped by ``SSOConnectionAdmin``."""
 
     form = SSOConnectionForm
     change_form_template = "admin/jeto_identity/ssoconnection/change_form.html"
@@ -214,3 +217,42 @@ class FederatedIdentityAdminBase(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(SSOConnection)
+class SSOConnectionAdmin(OrgScopedAdminMixin, SSOConnectionAdminBase):
+    """An organisation's owners connect its IdP (see docs/sso-admins.md); its admins see it read-only.
+
+    The IdP decides who signs in as each member, so configuring it is an owner's power, like granting the owner
+    role. A connection never moves to another organisation except by a platform admin (and then loses its links).
+    """
+
+    def _owner_may(self, request: HttpRequest, obj: Any = None) -> bool:
+        if request.user.is_superuser:
+            return True
+        owned = access.owned_org_ids(request.user)
+        return access.is_org_admin(request.user) and bool(owned) and (obj is None or obj.organization_id in owned)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._owner_may(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._owner_may(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._owner_may(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if obj is None or request.user.is_superuser else [*fields, "organization"]
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.related_model is Organization and not request.user.is_superuser and field is not None:
+            field.queryset = Organization.objects.filter(pk__in=access.owned_org_ids(request.user))
+        return field
+
+
+@admin.register(FederatedIdentity)
+class FederatedIdentityAdmin(SystemRecordAdminMixin, OrgScopedAdminMixin, FederatedIdentityAdminBase):
+    org_lookup = "connection__organization"

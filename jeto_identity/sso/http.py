@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..conf import jeto_settings
+from jeto_identity.conf import jeto_settings
 
 MAX_BODY_BYTES = 512 * 1024
 

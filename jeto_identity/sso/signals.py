@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from ..models import FederatedIdentity, SSOConnection
-from ..services import audit
+from jeto_identity.audit import services as audit
+from jeto_identity.models import FederatedIdentity, SSOConnection
 
 # Fields that say *which* IdP (and so whose ``sub``) a connection trusts.
 IDENTITY_FIELDS = ("issuer", "client_id", "organization_id")

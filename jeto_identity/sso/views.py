@@ -30,15 +30,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from mozilla_django_oidc.utils import add_state_and_verifier_and_nonce_to_session, generate_code_challenge
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from ..conf import jeto_settings
-from ..crypto import DecryptionError
-from ..forms import PasswordStepForm
-from ..models import SSOConnection
-from ..redirects import safe_next_url
-from ..services import login as login_service
-from ..services import sso as sso_service
-from . import http, metadata
-from .backend import CONNECTION_ATTR, callback_url
+from jeto_identity.conf import jeto_settings
+from jeto_identity.core.crypto import DecryptionError
+from jeto_identity.core.redirects import safe_next_url
+from jeto_identity.login import services as login_service
+from jeto_identity.login.forms import PasswordStepForm
+from jeto_identity.models import SSOConnection
+from jeto_identity.sso import http
+from jeto_identity.sso import services as sso_service
+from jeto_identity.sso.oidc import metadata
+from jeto_identity.sso.oidc.backend import CONNECTION_ATTR, callback_url
 
 logger = logging.getLogger("jeto_identity.sso")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from ..services import mfa
+from jeto_identity.mfa import services as mfa
 
 register = template.Library()
 

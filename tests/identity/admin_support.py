@@ -16,6 +16,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider import models as dot
 
+from jeto_identity.audit import services as audit
+from jeto_identity.connections import services as clients
 from jeto_identity.models import (
     ApplicationConnection,
     AuditEvent,
@@ -29,7 +31,6 @@ from jeto_identity.models import (
     SSOConnection,
     User,
 )
-from jeto_identity.services import audit, clients
 
 
 def registered_labels() -> set[str]:

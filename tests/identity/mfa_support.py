@@ -9,7 +9,7 @@ import time
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 
-from jeto_identity.services import mfa
+from jeto_identity.mfa import services as mfa
 from tests.conftest import sign_in
 
 

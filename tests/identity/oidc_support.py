@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from jeto_identity.services import relying_parties
+from jeto_identity.provider import relying_parties
 
 REDIRECT_URI = "https://rp.example.test/callback"
 POST_LOGOUT_URI = "https://rp.example.test/signed-out"

@@ -247,13 +247,13 @@ def test_admin_cannot_change_or_deactivate_the_owner(as_acme_admin, acme_owner):
 
 
 def test_admin_cannot_reset_the_owners_mfa(as_acme_admin, acme_owner):
-    from jeto_identity.services import access
+    from jeto_identity.core import access
 
     assert not access.can_manage_user(User.objects.get(email="ada@acme.test"), acme_owner)
 
 
 def test_owner_manages_admins_and_admin_manages_members(acme_owner, acme_admin, acme_member):
-    from jeto_identity.services import access
+    from jeto_identity.core import access
 
     assert access.can_manage_user(acme_owner, acme_admin)
     assert access.can_manage_user(acme_admin, acme_member)

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from oauth2_provider.models import get_access_token_model
 
+from jeto_identity.connections import services as clients
 from jeto_identity.models import ApplicationConnection, OAuthClient
-from jeto_identity.services import clients
 from tests.api_clients_support import request_token
 
 BASE = "/admin/jeto_identity/applicationconnection/"

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from jeto_identity.connections import services as clients
 from jeto_identity.models import OAuthClient
-from jeto_identity.services import clients
 from tests.api_clients_support import api, request_token
 
 

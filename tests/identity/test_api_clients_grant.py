@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from jeto_identity.connections import bearer
+from jeto_identity.connections import services as clients
 from jeto_identity.models import OAuthClient
-from jeto_identity.services import bearer, clients
 from tests.api_clients_support import TOKEN_URL, basic, request_token
 
 AccessToken = get_access_token_model()

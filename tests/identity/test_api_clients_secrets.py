@@ -12,9 +12,9 @@ from django.test import override_settings
 from oauth2_provider.generators import generate_client_secret
 
 from jeto_identity.conf import jeto_settings
-from jeto_identity.hashers import ClientSecretHasher
+from jeto_identity.connections import services as clients
+from jeto_identity.core.hashers import ClientSecretHasher
 from jeto_identity.models import OAuthClient
-from jeto_identity.services import clients
 from tests.api_clients_support import request_token
 
 
@@ -118,16 +118,16 @@ def test_secret_never_reaches_the_logs(client, acme_conn, caplog):
 
 
 def test_system_checks_catch_hasher_and_scope_misconfiguration(settings):
-    from jeto_identity.checks_clients import check_client_secret_hashing, check_client_secret_pepper
+    from jeto_identity.connections.checks import check_client_secret_hashing, check_client_secret_pepper
 
     assert check_client_secret_hashing(None) == []
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     assert [e.id for e in check_client_secret_hashing(None)] == ["jeto_identity.E101"]
-    settings.PASSWORD_HASHERS = ["jeto_identity.hashers.ClientSecretHasher"]
+    settings.PASSWORD_HASHERS = ["jeto_identity.core.hashers.ClientSecretHasher"]
     assert "jeto_identity.E102" in [e.id for e in check_client_secret_hashing(None)]
     settings.PASSWORD_HASHERS = [
-        "jeto_identity.hashers.OwaspArgon2PasswordHasher",
-        "jeto_identity.hashers.ClientSecretHasher",
+        "jeto_identity.core.hashers.OwaspArgon2PasswordHasher",
+        "jeto_identity.core.hashers.ClientSecretHasher",
     ]
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "SCOPES": {"read": "r"}}
     assert [e.id for e in check_client_secret_hashing(None)] == ["jeto_identity.W102"]

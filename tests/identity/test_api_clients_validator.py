@@ -7,7 +7,7 @@ import base64
 import pytest
 from oauthlib.common import Request
 
-from jeto_identity.provider.client_credentials import presented_credentials
+from jeto_identity.connections.grant import presented_credentials
 
 
 def _request(header: str | None = None, body: str = "grant_type=client_credentials") -> Request:

@@ -9,9 +9,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from jeto_identity.audit import services as audit
+from jeto_identity.core.mail import wait_for_pending
 from jeto_identity.models import AuditEvent, Membership, Role
-from jeto_identity.services import audit
-from jeto_identity.services.mail import wait_for_pending
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db

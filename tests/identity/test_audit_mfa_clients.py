@@ -5,8 +5,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jeto_identity.audit import services as audit
 from jeto_identity.models import AuditEvent, OAuthClient
-from jeto_identity.services import audit
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +73,8 @@ def test_api_client_created_rotated_revoked_without_the_secret(acme_admin, acme,
 
 
 def test_application_connection_services_are_audited(acme, caplog):
+    from jeto_identity.connections import services as clients
     from jeto_identity.models import ApplicationConnection
-    from jeto_identity.services import clients
 
     issued = clients.issue_client(organization=acme, name="CRM", scopes="org:read")
     clients.rotate_secret(issued.client)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from jeto_identity.audit import services as audit
 from jeto_identity.models import AuditEvent
-from jeto_identity.services import audit
 from tests.sso_support import make_connection, sso_sign_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sso_env")]

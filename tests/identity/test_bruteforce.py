@@ -6,9 +6,10 @@ import pytest
 from axes.handlers.proxy import AxesProxyHandler
 from django.test import Client, RequestFactory
 
+from jeto_identity.audit import services as audit
+from jeto_identity.core.net import client_ip
 from jeto_identity.models import AuditEvent, Lockout
-from jeto_identity.net import client_ip
-from jeto_identity.services import audit, throttle
+from jeto_identity.throttle import services as throttle
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +204,7 @@ def test_success_resets_only_the_key(acme_member):
 
 
 def test_client_secret_limiter_answers_json_429(client, settings):
-    from jeto_identity.views.errors import locked_out
+    from jeto_identity.core.errors import locked_out
 
     request = _api_request()
     for _ in range(LIMIT):

@@ -7,9 +7,10 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jeto_identity.audit import services as audit
+from jeto_identity.connections import services as clients
 from jeto_identity.models import AuditEvent
-from jeto_identity.services import audit, clients
-from jeto_identity.views.token import presented_client_id
+from jeto_identity.throttle.token_view import presented_client_id
 from tests.api_clients_support import fresh_bearer_cache  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken, clear_expired
 
+from jeto_identity.core import cleanup
 from jeto_identity.models import Lockout, OAuthClient
-from jeto_identity.services import cleanup
 
 pytestmark = pytest.mark.django_db
 

@@ -20,12 +20,13 @@ from oauth2_provider.models import get_access_token_model
 
 from jeto_identity import csp as jeto_csp
 from jeto_identity.cache.redis import RedisCache
+from jeto_identity.connections import bearer
 from jeto_identity.db.backends.postgresql.base import DatabaseWrapper
 from jeto_identity.db.lookup import ExactLookup
 from jeto_identity.models import OAuthClient, Organization
 from jeto_identity.provider.tokens import generate_token
-from jeto_identity.services import bearer, throttle
-from jeto_identity.throttle_handler import CacheHandler
+from jeto_identity.throttle import services as throttle
+from jeto_identity.throttle.handler import CacheHandler
 from tests.api_clients_support import api, get_token, request_token
 from tests.requirements import require_postgresql, require_redis
 
@@ -405,7 +406,7 @@ def test_bearer_calls_never_load_a_session_user(client, acme_conn):
 
 @pytest.mark.django_db
 def test_a_session_cookie_still_gets_the_policy(client, acme, acme_member):
-    from jeto_identity.mfa_middleware import _certainly_anonymous
+    from jeto_identity.mfa.middleware import _certainly_anonymous
 
     acme.mfa_required = True
     acme.save()
@@ -425,6 +426,7 @@ def test_a_session_cookie_still_gets_the_policy(client, acme, acme_member):
 @pytest.mark.django_db(transaction=True)
 def test_precompiled_paths_from_several_threads(acme_conn):
     """Each thread has its own connection, so each gets its own compiled plan (converters hold a connection)."""
+    require_postgresql("threads writing at once (SQLite locks the whole database)")
     from django.db import connections as all_connections
     from django.utils import timezone
 

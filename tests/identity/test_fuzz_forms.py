@@ -6,8 +6,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jeto_identity.net import client_ip
-from jeto_identity.services import audit
+from jeto_identity.audit import services as audit
+from jeto_identity.core.net import client_ip
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 
-from jeto_identity.hashers import OwaspArgon2PasswordHasher
+from jeto_identity.core.hashers import OwaspArgon2PasswordHasher
 from jeto_identity.models import User
 from tests.conftest import sign_in
 

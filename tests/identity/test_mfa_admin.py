@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.admin.models import LogEntry
 
-from jeto_identity.services import mfa
+from jeto_identity.mfa import services as mfa
 
 from ..conftest import sign_in
 from .mfa_support import enrol, force_verified_login

@@ -15,8 +15,8 @@ from django.db import connections
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jeto_identity.mfa import services as mfa
 from jeto_identity.models import User
-from jeto_identity.services import mfa
 from tests.requirements import require_postgresql
 
 from .mfa_support import code_for, enrol

@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from jeto_identity.services import login as login_service
-from jeto_identity.services import mfa, mfa_login
+from jeto_identity.login import services as login_service
+from jeto_identity.mfa import services as mfa
+from jeto_identity.mfa import stage as mfa_login
 
 from ..conftest import sign_in
 from .mfa_support import code_for, code_for_key, enrol, force_verified_login, secret_from_page, sign_in_fully
@@ -219,7 +220,7 @@ def test_system_checks_require_the_policy_middleware(settings):
 
     ids = lambda: {e.id for e in check_installation(None)}  # noqa: E731
     assert not ids() & {"jeto_identity.E005", "jeto_identity.E006"}
-    mw = "jeto_identity.mfa_middleware.MFAPolicyMiddleware"
+    mw = "jeto_identity.mfa.middleware.MFAPolicyMiddleware"
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != mw]
     assert "jeto_identity.E005" in ids()
     settings.MIDDLEWARE = [mw, *settings.MIDDLEWARE]

@@ -7,8 +7,9 @@ import binascii
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jeto_identity.mfa import services as mfa
+from jeto_identity.mfa import totp_keys
 from jeto_identity.models import EncryptedTOTPDevice
-from jeto_identity.services import mfa, totp_keys
 
 from .mfa_support import code_for, code_for_key, enrol
 

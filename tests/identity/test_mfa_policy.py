@@ -9,9 +9,10 @@ from django.contrib.auth import SESSION_KEY
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jeto_identity.login import services as login_service
+from jeto_identity.mfa import services as mfa
+from jeto_identity.mfa import stage as mfa_login
 from jeto_identity.models import Membership, Role
-from jeto_identity.services import login as login_service
-from jeto_identity.services import mfa, mfa_login
 
 from ..conftest import sign_in
 from .mfa_support import code_for, code_for_key, enrol, force_verified_login, secret_from_page

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jeto_identity.services import mfa
+from jeto_identity.mfa import services as mfa
 
 from .mfa_support import code_for, decode_qr_luminance, enrol, rasterize_qr_svg
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from jeto_identity.services.login import AUTH_TIME_SESSION_KEY
+from jeto_identity.login.services import AUTH_TIME_SESSION_KEY
 from tests.conftest import sign_in
 from tests.identity.oidc_support import (
     REDIRECT_URI,
@@ -390,7 +390,7 @@ def test_consent_post_requires_csrf(client, acme_member, password, third_party):
 def test_id_token_hint_for_the_signed_in_user_passes_and_for_another_user_does_not(
     client, trusted, acme_member, globex_member, password
 ):
-    from jeto_identity.services import relying_parties
+    from jeto_identity.provider import relying_parties
 
     secret = relying_parties.rotate_secret(trusted)
     sign_in(client, "gus@globex.test", password)

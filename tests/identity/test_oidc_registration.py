@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from jeto_identity.models import OAuthClient, RelyingParty
-from jeto_identity.services import relying_parties
+from jeto_identity.provider import relying_parties
 from tests.identity.oidc_support import register_rp
 
 ADD_URL = "/admin/jeto_identity/relyingparty/add/"

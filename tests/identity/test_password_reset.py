@@ -3,7 +3,7 @@ import re
 import pytest
 from django.core import mail
 
-from jeto_identity.services.mail import wait_for_pending
+from jeto_identity.core.mail import wait_for_pending
 
 pytestmark = pytest.mark.django_db
 

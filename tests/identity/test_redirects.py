@@ -1,6 +1,6 @@
 import pytest
 
-from jeto_identity.redirects import safe_next_url
+from jeto_identity.core.redirects import safe_next_url
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
-from jeto_identity.sso import backend as sso_backend
 from jeto_identity.sso import http as sso_http
+from jeto_identity.sso.oidc import backend as sso_backend
 from tests.identity.mfa_support import code_for_key, secret_from_page
 from tests.sso_support import make_connection, sso_sign_in
 

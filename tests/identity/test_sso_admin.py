@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from jeto_identity import crypto
+from jeto_identity.core import crypto
 from jeto_identity.models import FederatedIdentity, SSOConnection
 from tests.sso_support import CLIENT_SECRET, make_connection
 
@@ -168,7 +168,8 @@ def test_test_connection_reports_a_wrong_issuer_path(client, acme_admin, acme, i
 
 
 def test_discovery_naming_another_issuer_is_refused(acme, idp):
-    from jeto_identity.sso import http, metadata
+    from jeto_identity.sso import http
+    from jeto_identity.sso.oidc import metadata
 
     connection = make_connection(acme, idp.url)
     doc = http.get_json(connection.discovery_url, "discovery document")

@@ -9,9 +9,9 @@ from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.test import RequestFactory
 
-from jeto_identity.services import login as login_service
-from jeto_identity.services import sso as sso_service
-from jeto_identity.services.mail import wait_for_pending
+from jeto_identity.core.mail import wait_for_pending
+from jeto_identity.login import services as login_service
+from jeto_identity.sso import services as sso_service
 from tests.conftest import sign_in
 from tests.sso_support import make_connection
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from django.contrib.auth import SESSION_KEY
 
+from jeto_identity.login import services as login_service
 from jeto_identity.models import FederatedIdentity, Membership, Role, User
-from jeto_identity.services import login as login_service
 from tests.sso_support import make_connection, path_and_query, query, sso_sign_in, start_sso
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sso_env")]
@@ -331,7 +331,7 @@ def test_id_token_from_another_issuer_is_refused(client, acme, idp):
     """Mix-up: the discovery document sends us to a token endpoint whose tokens name another issuer."""
     from django.core.cache import cache
 
-    from jeto_identity.sso import metadata
+    from jeto_identity.sso.oidc import metadata
 
     connection = make_connection(acme, idp.url)
     metadata.discovery(connection)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import SESSION_KEY
 
+from jeto_identity.login import services as login_service
 from jeto_identity.models import User
-from jeto_identity.services import login as login_service
 from tests.identity.mfa_support import code_for, enrol
 from tests.sso_support import make_connection, sso_sign_in
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
+from jeto_identity.login import services as login_service
 from jeto_identity.models import FederatedIdentity, Membership, Role, User
-from jeto_identity.services import login as login_service
-from jeto_identity.services import sso
+from jeto_identity.sso import services as sso
 from tests.sso_support import make_connection
 
 pytestmark = pytest.mark.django_db

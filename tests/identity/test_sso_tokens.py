@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.cache import cache
 
-from jeto_identity.sso import metadata
-from jeto_identity.sso.backend import IdTokenRejected, OrganizationOIDCBackend
+from jeto_identity.sso.oidc import metadata
+from jeto_identity.sso.oidc.backend import IdTokenRejected, OrganizationOIDCBackend
 from tests.sso_support import CLIENT_ID, make_connection
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sso_env")]
@@ -194,7 +194,7 @@ def test_backend_ignores_password_logins_and_foreign_requests(rf):
 
 
 def test_only_google_gets_its_documented_issuer_alias(backend):
-    from jeto_identity.sso import backend as backend_module
+    from jeto_identity.sso.oidc import backend as backend_module
 
     with pytest.raises(IdTokenRejected):
         backend.verify_token(sign(claims(backend, iss=backend.metadata.issuer.split("//")[1])), nonce=NONCE)

@@ -15,6 +15,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 
+from jeto_identity.audit import services as audit
 from jeto_identity.models import (
     AuditEvent,
     Membership,
@@ -24,7 +25,6 @@ from jeto_identity.models import (
     Role,
     User,
 )
-from jeto_identity.services import audit
 from tests.conftest import sign_in
 from tests.identity.admin_support import Objects, registered_labels
 from tests.identity.test_admin_isolation import _existing_domains, _existing_memberships, _inline_data

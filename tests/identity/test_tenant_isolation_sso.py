@@ -11,10 +11,10 @@ import time
 import pytest
 from django.contrib.auth import SESSION_KEY
 
+from jeto_identity.audit import services as audit
+from jeto_identity.login import services as login_service
 from jeto_identity.models import AuditEvent, FederatedIdentity, Membership, Organization, OrganizationDomain, Role
-from jeto_identity.services import audit
-from jeto_identity.services import login as login_service
-from jeto_identity.services import sso as sso_service
+from jeto_identity.sso import services as sso_service
 from tests.identity.mfa_support import code_for, enrol
 from tests.sso_support import make_connection, sso_sign_in
 

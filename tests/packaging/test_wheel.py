@@ -42,7 +42,7 @@ HOST_SETTINGS = textwrap.dedent(
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django_otp.middleware.OTPMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
-        "jeto_identity.mfa_middleware.MFAPolicyMiddleware",
+        "jeto_identity.mfa.middleware.MFAPolicyMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
     ]
     ROOT_URLCONF = "host.urls"
@@ -59,7 +59,7 @@ HOST_SETTINGS = textwrap.dedent(
     AUTH_USER_MODEL = "jeto_identity.User"
     AUTHENTICATION_BACKENDS = [
         "jeto_identity.backends.EmailBackend",
-        "jeto_identity.sso.backend.OrganizationOIDCBackend",
+        "jeto_identity.sso.oidc.backend.OrganizationOIDCBackend",
     ]
     OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
     LOGIN_URL = "jeto_identity:login"

@@ -9,7 +9,7 @@ from django.urls import URLPattern
 from jsonschema import Draft202012Validator
 from oauth2_provider.settings import oauth2_settings
 
-from jeto_identity.services import clients
+from jeto_identity.connections import services as clients
 from jeto_portal.api import urls as api_urls
 from jeto_portal.api import views
 from tests.api_clients_support import api, get_token

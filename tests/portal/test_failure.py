@@ -12,8 +12,8 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.db.utils import OperationalError
 from django.test import Client, RequestFactory
 
+from jeto_identity.core.errors import server_error
 from jeto_identity.models import User
-from jeto_identity.views.errors import server_error
 from tests.conftest import sign_in
 from tests.portal import servers
 
@@ -34,7 +34,7 @@ def _assert_clean_503(response_status: int, body: str, headers) -> None:
 def test_database_error_in_a_view_is_a_503_page(acme_member):
     client = Client(raise_request_exception=False)
     broken = OperationalError("server closed the connection")
-    with mock.patch("jeto_identity.services.login.begin", side_effect=broken):
+    with mock.patch("jeto_identity.login.services.begin", side_effect=broken):
         response = client.post("/login/", {"email": acme_member.email})
     _assert_clean_503(response.status_code, response.content.decode(), response)
 
@@ -42,7 +42,7 @@ def test_database_error_in_a_view_is_a_503_page(acme_member):
 @pytest.mark.django_db
 def test_token_and_api_paths_get_a_json_503():
     client = Client(raise_request_exception=False)
-    with mock.patch("jeto_identity.views.login.EmailStepView.get", side_effect=OperationalError("down")):
+    with mock.patch("jeto_identity.login.views.EmailStepView.get", side_effect=OperationalError("down")):
         response = client.get("/login/", HTTP_ACCEPT="application/json")
     assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
 
@@ -90,7 +90,8 @@ def test_redis_down_fails_closed_with_a_503_on_the_password_step(settings, acme_
 def test_admin_add_user_is_all_or_nothing(acme_admin, acme, password):
     client = Client(raise_request_exception=False)
     sign_in(client, acme_admin.email, password)
-    with mock.patch("jeto_identity.admin.Membership.objects.get_or_create", side_effect=OperationalError("lost")):
+    lost = OperationalError("lost")
+    with mock.patch("jeto_identity.orgadmin.admin.Membership.objects.get_or_create", side_effect=lost):
         response = client.post(
             "/admin/jeto_identity/user/add/",
             {"email": "half@acme.test", "organization": str(acme.pk), "role": "member"},

@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from jeto_identity.services import clients
+from jeto_identity.connections import services as clients
 from tests.api_clients_support import get_token
 
 pytestmark = pytest.mark.django_db(transaction=True)  # committed data: the WSGI app may use its own connection

@@ -10,8 +10,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from jeto_identity.connections import services as clients
 from jeto_identity.models import Organization
-from jeto_identity.services import clients
 
 
 class Command(BaseCommand):

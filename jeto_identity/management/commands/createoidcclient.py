@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from jeto_identity.conf import jeto_settings
-from jeto_identity.services import relying_parties
+from jeto_identity.provider import relying_parties
 
 
 class Command(BaseCommand):

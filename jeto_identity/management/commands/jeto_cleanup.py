@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from ...services import cleanup
+from jeto_identity.core import cleanup
 
 KINDS = ("tokens", "audit", "lockouts")
 

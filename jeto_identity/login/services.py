@@ -1,0 +1,157 @@
+"""The sign-in pipeline: identify (email) -> authenticate (password or SSO) -> further stages -> session.
+
+Nothing here calls ``django.contrib.auth.login`` until every required stage has passed, so a browser that has
+only given a password is still anonymous to every view, the OIDC authorization endpoint and Django admin.
+The pending state lives in the session under ``PENDING_KEY``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import authenticate, login
+from django.http import HttpRequest
+
+from jeto_identity.core.users import normalize_email
+from jeto_identity.models import User
+
+PENDING_KEY = "jeto_login"
+AMR_SESSION_KEY = "jeto_amr"
+AUTH_TIME_SESSION_KEY = "jeto_auth_time"
+BACKEND = "jeto_identity.backends.EmailBackend"
+
+
+@dataclass
+class PendingLogin:
+    """What the browser has proved so far in this sign-in attempt."""
+
+    email: str = ""
+    next_url: str = ""
+    user_id: str | None = None
+    amr: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, request: HttpRequest) -> PendingLogin | None:
+        raw = request.session.get(PENDING_KEY)
+        if not isinstance(raw, dict):
+            return None
+        return cls(
+            email=raw.get("email", ""),
+            next_url=raw.get("next_url", ""),
+            user_id=raw.get("user_id"),
+            amr=list(raw.get("amr", [])),
+        )
+
+    def save(self, request: HttpRequest) -> None:
+        request.session[PENDING_KEY] = {
+            "email": self.email,
+            "next_url": self.next_url,
+            "user_id": self.user_id,
+            "amr": self.amr,
+        }
+
+    def user(self) -> User | None:
+        if not self.user_id:
+            return None
+        return User.objects.filter(pk=self.user_id, is_active=True).first()
+
+
+# A stage is a callable (request, user, pending) -> URL of a page the user must complete next, or None.
+# Later features (MFA enrolment/challenge) register theirs; they run in order after the first factor.
+Stage = Callable[[HttpRequest, User, PendingLogin], "str | None"]
+_stages: list[Stage] = []
+
+
+def register_stage(stage: Stage) -> Stage:
+    if stage not in _stages:
+        _stages.append(stage)
+    return stage
+
+
+def begin(request: HttpRequest, email: str, next_url: str = "") -> PendingLogin:
+    """Step 1: remember the email. Says nothing about whether an account exists."""
+    pending = PendingLogin(email=normalize_email(email), next_url=next_url)
+    pending.save(request)
+    return pending
+
+
+def check_password(request: HttpRequest, pending: PendingLogin, password: str) -> User | None:
+    return authenticate(request, email=pending.email, password=password)
+
+
+def first_factor_passed(request: HttpRequest, pending: PendingLogin, user: User, method: str) -> str | None:
+    """Record a passed first factor (``pwd``, ``fed``) and return the next stage's URL, or finish the login.
+
+    The session key rotates here as well as at ``complete()``: a half-signed-in session (waiting for a second
+    factor or enrolment) must not keep a key that someone may have planted before the password was given.
+    """
+    request.session.cycle_key()
+    pending.user_id = str(user.pk)
+    pending.email = user.email
+    pending.amr = [method]
+    pending.save(request)
+    return advance(request, pending)
+
+
+def advance(request: HttpRequest, pending: PendingLogin) -> str | None:
+    """Run the remaining stages; when none needs the user, sign them in and return None."""
+    user = pending.user()
+    if user is None:
+        abandon(request)
+        return None
+    for stage in _stages:
+        url = stage(request, user, pending)
+        if url:
+            return url
+    complete(request, user, pending.amr)
+    return None
+
+
+def add_factor(request: HttpRequest, pending: PendingLogin, method: str) -> None:
+    if method not in pending.amr:
+        pending.amr.append(method)
+    pending.save(request)
+
+
+def complete(request: HttpRequest, user: User, amr: list[str]) -> None:
+    """Sign in: Django's login() rotates the session key; record how and when the user authenticated."""
+    request.session.pop(PENDING_KEY, None)
+    request.jeto_amr = list(amr)  # for the user_logged_in audit receiver (the session may be flushed)
+    login(request, user, backend=BACKEND)
+    request.session[AMR_SESSION_KEY] = list(amr)
+    request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
+
+
+def abandon(request: HttpRequest) -> None:
+    request.session.pop(PENDING_KEY, None)
+
+
+def session_auth_info(request: HttpRequest) -> dict[str, Any]:
+    """``amr`` and ``auth_time`` of the current signed-in session, for ID tokens."""
+    return {
+        "amr": list(request.session.get(AMR_SESSION_KEY, [])),
+        "auth_time": request.session.get(AUTH_TIME_SESSION_KEY),
+    }
+
+
+# An email router is a callable (request, pending) -> URL to send the browser to instead of the password
+# step (single sign-on registers one), or None. It must answer the same way for unknown and known emails.
+EmailRouter = Callable[[HttpRequest, PendingLogin], "str | None"]
+_email_routers: list[EmailRouter] = []
+
+
+def register_email_router(router: EmailRouter) -> EmailRouter:
+    if router not in _email_routers:
+        _email_routers.append(router)
+    return router
+
+
+def route_email(request: HttpRequest, pending: PendingLogin) -> str | None:
+    for router in _email_routers:
+        url = router(request, pending)
+        if url:
+            return url
+    return None

@@ -1,0 +1,91 @@
+"""Keeps signed-in sessions inside the MFA policy, whatever URL is typed.
+
+Install after django_otp's ``OTPMiddleware`` and Django's ``MessageMiddleware``. For a signed-in user:
+
+* has an authenticator, but this session never passed it (signed in before enrolling elsewhere, or an old
+  session): signed out and sent to sign in again, which asks for a code;
+* has none, and an organisation of theirs requires MFA (switched on after they signed in), or they are staff
+  opening Django admin with ``ADMIN_REQUIRES_MFA`` on: sent to enrolment; only the enrolment pages, the
+  recovery-code pages and sign-out answer until they have enrolled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.functional import LazyObject, empty
+from django.utils.http import urlencode
+
+from jeto_identity.conf import jeto_settings
+from jeto_identity.mfa import services as mfa
+from jeto_identity.sso import services as sso
+
+ENROLMENT_VIEWS = frozenset(
+    {
+        "jeto_identity:mfa_setup",
+        "jeto_identity:mfa_recovery_codes",
+        "jeto_identity:mfa_recovery_download",
+        "jeto_identity:logout",
+    }
+)
+
+
+class MFAPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        user = getattr(request, "user", None)
+        if user is None or _certainly_anonymous(request, user) or not user.is_authenticated:
+            return None
+        if sso.federated_session_exempt_from_mfa(request):
+            return None  # signed in through an IdP trusted for MFA (organisation's "require MFA after SSO" off)
+        match = request.resolver_match
+        view_name = match.view_name if match else ""
+        if mfa.has_mfa(user):
+            is_verified = getattr(user, "is_verified", None)
+            if callable(is_verified) and is_verified():
+                return None
+            if view_name == "jeto_identity:logout":
+                return None
+            next_url = request.get_full_path() if request.method == "GET" else ""
+            logout(request)
+            messages.info(request, "Sign in again with your authenticator app to continue.")
+            return _redirect("jeto_identity:login", next_url)
+        if view_name in ENROLMENT_VIEWS:
+            return None
+        is_admin = bool(match and "admin" in match.namespaces)
+        admin_gate = is_admin and user.is_staff and jeto_settings.ADMIN_REQUIRES_MFA
+        if admin_gate or mfa.mfa_required(user):
+            messages.info(
+                request,
+                "Set up two-step verification to continue."
+                if not admin_gate
+                else "The admin site needs two-step verification. Set it up to continue.",
+            )
+            return _redirect("jeto_identity:mfa_setup", request.get_full_path() if request.method == "GET" else "")
+        return None
+
+
+def _certainly_anonymous(request: HttpRequest, user: object) -> bool:
+    """No session cookie and ``request.user`` not loaded yet: the session-based user can only be anonymous.
+
+    Saves loading the user (and django-otp's wrapper) on every cookie-less call: bearer API requests and token
+    requests. A user that something already loaded (e.g. ``RemoteUserMiddleware``) is checked as usual.
+    """
+    return (
+        isinstance(user, LazyObject) and user._wrapped is empty and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def _redirect(view_name: str, next_url: str) -> HttpResponseRedirect:
+    url = reverse(view_name)
+    return HttpResponseRedirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)

@@ -1,0 +1,279 @@
+"""Multi-factor authentication on django-otp: TOTP enrolment, verification, recovery codes and org policy.
+
+Free of HTTP. Every verification runs inside a transaction with the device row locked (``select_for_update``), so
+a code is accepted at most once even when two requests carry it at the same moment: the second waits for the
+first to commit, then sees the advanced ``last_t`` (TOTP) or the deleted token (recovery code).
+
+django-otp supplies the algorithm (RFC 6238), replay protection (``last_t``), and throttling with growing delays
+(1 s, 2 s, 4 s ... after each consecutive failure, reset by a success).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.db import transaction
+from django.utils.crypto import salted_hmac
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.util import random_hex
+
+from jeto_identity.conf import jeto_settings
+from jeto_identity.mfa import totp_keys
+from jeto_identity.models import EncryptedTOTPDevice as TOTPDevice  # django-otp's TOTPDevice, secret encrypted at rest
+from jeto_identity.models import Membership, User
+
+logger = logging.getLogger("jeto_identity.mfa")
+
+TOTP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+RECOVERY_CODE_COUNT = 10
+# At most one step either side of our clock (NIST 800-63B: a small window). Never widened by stored drift.
+MAX_TOLERANCE = 1
+_RECOVERY_SALT = "jeto_identity.mfa.recovery-code"
+
+
+class EnrolmentError(Exception):
+    """Enrolment can't proceed (already enrolled, or the pending secret is gone)."""
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    method: str = ""  # "totp" or "recovery" when ok
+    device: TOTPDevice | StaticDevice | None = None
+    locked_until: datetime | None = None  # set when throttled: no code is checked before this moment
+    recovery_codes_left: int | None = None
+
+    @property
+    def throttled(self) -> bool:
+        return self.locked_until is not None
+
+
+# --- status and policy -----------------------------------------------------------------------------------------
+
+
+def confirmed_totp_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def has_mfa(user: User) -> bool:
+    """Does the user have a working second factor (a confirmed authenticator app)?"""
+    return bool(getattr(user, "pk", None)) and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def mfa_required(user: User) -> bool:
+    """Is the user a member of any organisation that requires MFA?"""
+    return (
+        bool(getattr(user, "pk", None))
+        and Membership.objects.filter(user=user, organization__mfa_required=True).exists()
+    )
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+# --- enrolment -------------------------------------------------------------------------------------------------
+
+
+def start_enrolment(user: User, device_id: int | None = None) -> TOTPDevice:
+    """Return an unconfirmed TOTP device with a fresh server-generated secret (or the one already being set up).
+
+    The device counts for nothing until :func:`confirm_enrolment` sees a valid code from it.
+    """
+    if has_mfa(user):
+        raise EnrolmentError("An authenticator app is already set up for this account.")
+    if device_id is not None:
+        existing = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+        if existing is not None:
+            return existing
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        secret = bytes.fromhex(random_hex(20))  # 160 bits, RFC 4226's recommended length
+        return TOTPDevice.objects.create(
+            user=user,
+            key=totp_keys.encrypt(secret, user.pk),
+            name=TOTP_DEVICE_NAME,
+            confirmed=False,
+            step=30,
+            digits=6,
+            tolerance=MAX_TOLERANCE,
+            drift=0,
+        )
+
+
+def confirm_enrolment(user: User, device_id: int, code: str) -> tuple[VerifyResult, list[str]]:
+    """Confirm the pending device with a code from the app; on success return fresh recovery codes (shown once)."""
+    token = normalize_code(code)
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
+        if device is None:
+            raise EnrolmentError("This setup has expired. Start again to get a new code.")
+        result = _verify_totp(device, token)
+        if not result.ok:
+            return result, []
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        codes = _replace_recovery_codes(user)
+    logger.info("mfa.enrolled user=%s", user.pk)
+    return result, codes
+
+
+# --- verification ----------------------------------------------------------------------------------------------
+
+
+def normalize_code(code: str) -> str:
+    """Digits for a TOTP code, lower-case letters and digits for a recovery code; spaces and dashes dropped."""
+    return re.sub(r"[\s\-]", "", str(code or ""))[:64].lower()
+
+
+def is_totp_shaped(token: str, digits: int = 6) -> bool:
+    return token.isdigit() and len(token) == digits
+
+
+def verify_second_factor(user: User, code: str) -> VerifyResult:
+    """Check a code from the authenticator app, or a recovery code. Accepts each code at most once."""
+    token = normalize_code(code)
+    if not token:
+        return VerifyResult(ok=False)
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            return VerifyResult(ok=False)
+        if is_totp_shaped(token, device.digits):
+            result = _verify_totp(device, token)
+        else:
+            result = _verify_recovery_code(user, token)
+    if result.ok:
+        logger.info("mfa.verified user=%s method=%s", user.pk, result.method)
+    return result
+
+
+def _verify_totp(device: TOTPDevice, token: str) -> VerifyResult:
+    """``device`` must be locked by the caller's transaction."""
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        return VerifyResult(ok=False, locked_until=(info or {}).get("locked_until"))
+    # The window is +/- MAX_TOLERANCE steps around our own clock: stored drift never widens it.
+    device.drift = 0
+    device.tolerance = min(device.tolerance, MAX_TOLERANCE)
+    try:
+        verified = device.verify_token(token)
+    except totp_keys.KeyDecryptionError:
+        logger.error("mfa.undecryptable_secret device=%s: check TOTP_ENCRYPTION_KEYS", device.pk)
+        return VerifyResult(ok=False)
+    if verified:
+        return VerifyResult(ok=True, method="totp", device=device)
+    return VerifyResult(ok=False)
+
+
+def _verify_recovery_code(user: User, token: str) -> VerifyResult:
+    device = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        return VerifyResult(ok=False)
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        return VerifyResult(ok=False, locked_until=(info or {}).get("locked_until"))
+    if device.verify_token(_hash_recovery_code(token)):
+        left = device.token_set.count()
+        return VerifyResult(ok=True, method="recovery", device=device, recovery_codes_left=left)
+    return VerifyResult(ok=False)
+
+
+# --- recovery codes --------------------------------------------------------------------------------------------
+
+
+def _hash_recovery_code(token: str) -> str:
+    """Keyed hash (HMAC-SHA256 with SECRET_KEY, 64 bits kept) stored in django-otp's 16-character token column.
+
+    A copy of the database alone does not reveal usable codes.
+    """
+    return salted_hmac(_RECOVERY_SALT, token, algorithm="sha256").hexdigest()[:16]
+
+
+def _format_recovery_code(raw: str) -> str:
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]  # 8 base32 chars = 40 bits each
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=_hash_recovery_code(c)) for c in codes])
+    return [_format_recovery_code(c) for c in codes]
+
+
+def regenerate_recovery_codes(user: User) -> list[str]:
+    """Invalidate every existing recovery code and issue a new set (the caller enforces recent re-auth)."""
+    if not has_mfa(user):
+        raise EnrolmentError("Set up an authenticator app first.")
+    with transaction.atomic():
+        codes = _replace_recovery_codes(user)
+    logger.info("mfa.recovery_codes_regenerated user=%s", user.pk)
+    return codes
+
+
+# --- removal and reset -----------------------------------------------------------------------------------------
+
+
+def remove_mfa(user: User) -> int:
+    """Delete the user's authenticator app(s) and recovery codes. Returns how many devices were removed."""
+    with transaction.atomic():
+        totp, _ = TOTPDevice.objects.filter(user=user).delete()
+        static, _ = StaticDevice.objects.filter(user=user).delete()
+    return totp + static
+
+
+def reset_mfa(actor: User, target: User) -> int:
+    """An administrator's reset; the caller checks that ``actor`` may manage ``target``."""
+    removed = remove_mfa(target)
+    logger.info("mfa.reset user=%s by=%s", target.pk, actor.pk)
+    return removed
+
+
+# --- presentation helpers (pure) -------------------------------------------------------------------------------
+
+
+def base32_secret(device: TOTPDevice) -> str:
+    return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+
+
+def manual_entry_key(device: TOTPDevice) -> str:
+    """The secret in groups of four for typing into an app by hand."""
+    secret = base32_secret(device)
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def otpauth_uri(device: TOTPDevice, user: User) -> str:
+    """``otpauth://totp/Issuer:email?secret=...&issuer=Issuer&algorithm=SHA1&digits=6&period=30``."""
+    issuer = str(jeto_settings.SITE_NAME).replace(":", "").strip() or "Jeto"
+    label = f"{issuer}:{user.email}"
+    params = {
+        "secret": base32_secret(device),
+        "issuer": issuer,
+        "algorithm": "SHA1",
+        "digits": device.digits,
+        "period": device.step,
+    }
+    return f"otpauth://totp/{quote(label)}?{urlencode(params, quote_via=quote)}"
+
+
+def qr_svg(data: str) -> str:
+    """An inline SVG QR code, drawn on the server (nothing leaves it)."""
+    image = qrcode.make(
+        data,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        box_size=10,
+        border=4,
+    )
+    svg = image.to_string(encoding="unicode")
+    return re.sub(r"^<\?xml[^>]*>\s*", "", svg)

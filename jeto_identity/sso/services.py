@@ -1,0 +1,462 @@
+"""Single sign-on rules, free of HTTP: home-realm discovery, enforcement, and who an IdP may sign in as.
+
+The rules that keep one organisation's IdP inside its own organisation (docs/security.md):
+
+* a federated identity is keyed on (connection, sub), never on email alone; repointing a connection at another
+  IdP (issuer, client ID or organisation changed) drops its links;
+* whoever a connection signs in as must have an email in a *verified* domain of that connection's organisation,
+  at every sign-in (so a link can't outlive a change of email or of domain ownership);
+* an existing account is linked only when the IdP asserts the email is verified, and only when the account is
+  in the connection's organisation or in none;
+* an account with power (staff, or owner/admin of any organisation, or a member of another organisation too) is
+  never linked silently: its holder confirms the link once with their password and their own second factor;
+* JIT creates only accounts that don't exist yet;
+* a platform superuser is never signed in through an organisation's IdP.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from jeto_identity.core.organizations import ADMIN_ROLES, Role
+from jeto_identity.core.users import normalize_email
+from jeto_identity.login import services as login_service
+from jeto_identity.models import FederatedIdentity, Membership, Organization, OrganizationDomain, SSOConnection, User
+
+logger = logging.getLogger("jeto_identity.sso")
+
+# Set by the break-glass page: the email step then skips home-realm discovery (the password step still only
+# lets platform superusers through for an SSO-enforced domain).
+BREAK_GLASS_SESSION_KEY = "jeto_sso_break_glass"
+# After a federated first factor: the organisation whose IdP signed the user in (read by the MFA stage).
+FEDERATED_ORG_SESSION_KEY = "jeto_sso_org"
+# A link the IdP asked for that the account's holder must confirm with their own credentials (see below).
+LINK_CONFIRMATION_SESSION_KEY = "jeto_sso_link"
+_ROLE_RANK = {Role.MEMBER: 0, Role.ADMIN: 1}
+
+
+class SSOLoginRefused(Exception):
+    """The IdP proved who the person is, but our rules don't let them in. ``message`` is safe to show them."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason  # short code for logs and tests
+
+
+class LinkConfirmationRequired(Exception):
+    """The IdP vouched for an existing account that may only be linked after its holder proves themselves."""
+
+    def __init__(self, user: User, claims: dict[str, Any]) -> None:
+        super().__init__("link confirmation required")
+        self.user = user
+        self.claims = claims
+
+
+# ---- home-realm discovery and enforcement -------------------------------------------------------------------
+
+
+def email_domain(email: str) -> str:
+    email = normalize_email(email)
+    return email.rsplit("@", 1)[1] if "@" in email else ""
+
+
+def organization_for_email(email: str) -> Organization | None:
+    """The organisation owning the email's domain, if that domain is verified."""
+    domain = email_domain(email)
+    if not domain:
+        return None
+    row = OrganizationDomain.objects.select_related("organization").filter(domain=domain, verified=True).first()
+    return row.organization if row else None
+
+
+def enabled_connection(organization: Organization | None) -> SSOConnection | None:
+    if organization is None:
+        return None
+    return SSOConnection.objects.filter(organization=organization, enabled=True).first()
+
+
+def connection_for_email(email: str) -> SSOConnection | None:
+    """The connection an email's domain routes to. Depends on the domain only, never on whether a user exists."""
+    return enabled_connection(organization_for_email(email))
+
+
+def start_url(connection: SSOConnection) -> str:
+    return reverse("jeto_identity:sso_start", kwargs={"connection_id": connection.public_id})
+
+
+def email_router(request: HttpRequest, pending: login_service.PendingLogin) -> str | None:
+    """Login-pipeline email router: send a work email to its organisation's IdP."""
+    if request.session.get(BREAK_GLASS_SESSION_KEY):
+        return None
+    connection = connection_for_email(pending.email)
+    return start_url(connection) if connection else None
+
+
+def enforcing_organization(email: str) -> Organization | None:
+    """The organisation that requires SSO for this email (its verified domain, "enforce SSO" on), or None."""
+    org = organization_for_email(email)
+    return org if org is not None and org.sso_enforced else None
+
+
+def password_login_allowed(email: str, user: User | None) -> bool:
+    """May this email sign in with a password? Superusers keep a break-glass path; the answer for everyone
+    else depends on the domain only (a right or wrong password gets the same refusal)."""
+    if enforcing_organization(email) is None:
+        return True
+    if user is not None and user.is_superuser:
+        logger.warning("break-glass password sign-in by superuser %s in an SSO-enforced domain", user.pk)
+        return True
+    return False
+
+
+def sso_required_message(email: str) -> str:
+    org = enforcing_organization(email)
+    name = org.name if org else "Your organisation"
+    if org is not None and enabled_connection(org) is None:
+        return f"{name} requires single sign-on, but its connection is switched off. Contact your administrator."
+    return f"{name} requires single sign-on: sign in through your organisation's identity provider instead."
+
+
+# ---- MFA after SSO ------------------------------------------------------------------------------------------
+
+
+def mfa_required_after_federation(request: HttpRequest, pending: login_service.PendingLogin) -> bool | None:
+    """For the MFA stage. None: not a federated sign-in (apply the usual rules). Otherwise whether our TOTP is
+    still required: when the IdP's organisation has "require MFA after SSO" on, or another organisation of the
+    person requires MFA (the IdP answers for its own organisation only)."""
+    if "fed" not in pending.amr:
+        return None
+    org_id = request.session.get(FEDERATED_ORG_SESSION_KEY)
+    if not org_id or Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists():
+        return True
+    return _other_organization_requires_mfa(pending.user_id, org_id)
+
+
+def _other_organization_requires_mfa(user_id: Any, org_id: int) -> bool:
+    """An IdP is trusted for its own organisation's MFA policy only, never for another organisation's."""
+    return (
+        Membership.objects.filter(user_id=user_id, organization__mfa_required=True)
+        .exclude(organization_id=org_id)
+        .exists()
+    )
+
+
+def federated_session_exempt_from_mfa(request: HttpRequest) -> bool:
+    """For the MFA policy middleware: a session signed in through an IdP whose organisation doesn't ask for our
+    TOTP after SSO satisfies the MFA policy (the IdP is trusted for it). Read per request, so switching "require
+    MFA after SSO" on applies to sessions already open."""
+    amr = request.session.get(login_service.AMR_SESSION_KEY) or []
+    if "fed" not in amr or "otp" in amr:
+        return False
+    org_id = request.session.get(FEDERATED_ORG_SESSION_KEY)
+    return (
+        bool(org_id)
+        and not Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
+        and not _other_organization_requires_mfa(request.user.pk, org_id)
+    )
+
+
+# ---- who the IdP may sign in as -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What the IdP told us, reduced to what the rules need."""
+
+    subject: str
+    email: str
+    email_verified: bool
+    given_name: str = ""
+    family_name: str = ""
+    claims: dict[str, Any] | None = None
+
+    @classmethod
+    def from_claims(cls, connection: SSOConnection, claims: dict[str, Any]) -> Assertion:
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject or len(subject) > 255:
+            raise SSOLoginRefused("Your identity provider didn't identify you properly.", "bad_sub")
+        email = claims.get("email")
+        if not isinstance(email, str) or "@" not in email or len(email) > 254:
+            raise SSOLoginRefused(
+                "Your identity provider didn't share your email address. Ask your administrator to release the "
+                "email claim to this application.",
+                "no_email",
+            )
+        verified = claims.get(connection.email_verified_claim or "email_verified")
+        return cls(
+            subject=subject,
+            email=normalize_email(email),
+            email_verified=verified is True or (isinstance(verified, str) and verified.lower() == "true"),
+            given_name=str(claims.get("given_name") or "")[:150],
+            family_name=str(claims.get("family_name") or "")[:150],
+            claims=claims,
+        )
+
+
+def _verified_domains(organization_id: int) -> set[str]:
+    return set(
+        OrganizationDomain.objects.filter(organization_id=organization_id, verified=True).values_list(
+            "domain", flat=True
+        )
+    )
+
+
+def _check_in_organization(connection: SSOConnection, email: str) -> None:
+    if email_domain(email) not in _verified_domains(connection.organization_id):
+        raise SSOLoginRefused(
+            f"{connection.organization.name}'s identity provider can only sign in people with an email address "
+            f"in {connection.organization.name}'s domains.",
+            "foreign_domain",
+        )
+
+
+def _check_user_may_sign_in(user: User) -> None:
+    if not user.is_active:
+        raise SSOLoginRefused("This account is disabled. Contact your administrator.", "inactive")
+    if user.is_superuser:
+        raise SSOLoginRefused(
+            "Platform administrators can't sign in through an organisation's identity provider.", "superuser"
+        )
+
+
+def mapped_role(connection: SSOConnection, claims: dict[str, Any] | None) -> str:
+    """The highest role whose claim value the IdP asserted, else the connection's default role."""
+    role = connection.default_role
+    if not connection.role_claim or not claims:
+        return role
+    values = claims.get(connection.role_claim)
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list):
+        return role
+    matched = [
+        connection.role_mapping.get(v)
+        for v in values
+        if isinstance(v, str) and isinstance(connection.role_mapping, dict)
+    ]
+    matched = [r for r in matched if r in _ROLE_RANK]
+    return max(matched, key=_ROLE_RANK.__getitem__) if matched else role
+
+
+def _sync_membership(connection: SSOConnection, user: User, claims: dict[str, Any] | None, *, may_create: bool) -> None:
+    membership = Membership.objects.filter(user=user, organization_id=connection.organization_id).first()
+    role = mapped_role(connection, claims)
+    if membership is None:
+        if not may_create:
+            raise SSOLoginRefused(
+                f"Your account isn't a member of {connection.organization.name}. Ask your administrator to add you.",
+                "not_member",
+            )
+        Membership.objects.create(user=user, organization_id=connection.organization_id, role=role)
+    elif connection.role_claim and membership.role != Role.OWNER and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+
+
+def link_needs_confirmation(connection: SSOConnection, user: User) -> bool:
+    """Must this existing account's holder confirm a new link with their own credentials?
+
+    Yes for staff, for an owner or admin of any organisation (the connection's own included: an admin's IdP must
+    not become the owner), and for a member of any other organisation (the IdP would reach into it)."""
+    if user.is_staff or user.is_superuser:
+        return True
+    rows = Membership.objects.filter(user=user).values_list("organization_id", "role")
+    return any(role in ADMIN_ROLES or org_id != connection.organization_id for org_id, role in rows)
+
+
+def _check_account_in_organization(connection: SSOConnection, user: User) -> None:
+    """An existing account is linked only when it is in the connection's organisation, or in none."""
+    org_ids = set(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+    if org_ids and connection.organization_id not in org_ids:
+        raise SSOLoginRefused(
+            f"This account belongs to another organisation, so {connection.organization.name}'s identity provider "
+            f"can't sign in to it. Ask an administrator of {connection.organization.name} to add you first.",
+            "other_organization",
+        )
+    if not org_ids and not connection.jit_provisioning:
+        raise SSOLoginRefused(
+            f"Your account isn't a member of {connection.organization.name}. Ask your administrator to add you.",
+            "not_member",
+        )
+
+
+def resolve_user(connection: SSOConnection, claims: dict[str, Any], *, confirmed_user: User | None = None) -> User:
+    """Find, link or create the user the IdP vouches for.
+
+    Raises ``SSOLoginRefused`` with a reason, or ``LinkConfirmationRequired`` for an account whose holder must
+    confirm the link first; ``confirmed_user`` is that account once they have (see ``confirm_link``).
+    """
+    assertion = Assertion.from_claims(connection, claims)
+    try:
+        with transaction.atomic():
+            user = _resolve(connection, assertion, confirmed_user)
+    except IntegrityError:
+        # Two callbacks for the same new person at once: the other one won; use its result.
+        with transaction.atomic():
+            user = _resolve(connection, assertion, confirmed_user)
+    logger.info("federated sign-in via connection %s for user %s", connection.pk, user.pk)
+    return user
+
+
+def _resolve(connection: SSOConnection, assertion: Assertion, confirmed_user: User | None = None) -> User:
+    identity = (
+        FederatedIdentity.objects.select_for_update()
+        .select_related("user")
+        .filter(connection=connection, subject=assertion.subject)
+        .first()
+    )
+    if identity is not None:
+        user = identity.user
+        _check_user_may_sign_in(user)
+        _check_in_organization(connection, user.email)
+        _sync_membership(connection, user, assertion.claims, may_create=connection.jit_provisioning)
+        identity.email = assertion.email
+        identity.last_login_at = timezone.now()
+        identity.save(update_fields=["email", "last_login_at"])
+        return user
+
+    _check_in_organization(connection, assertion.email)
+    user = User.objects.filter(email=assertion.email).first()
+    if user is not None:
+        if not assertion.email_verified:
+            raise SSOLoginRefused(
+                "An account with this email already exists, and your identity provider hasn't confirmed the "
+                "address is verified, so we can't link them. Contact your administrator.",
+                "email_unverified",
+            )
+        _check_user_may_sign_in(user)
+        if FederatedIdentity.objects.filter(connection=connection, user=user).exists():
+            raise SSOLoginRefused(
+                "This account is already linked to a different identity at your identity provider.", "relinked"
+            )
+        _check_account_in_organization(connection, user)
+        confirmed = confirmed_user is not None and confirmed_user.pk == user.pk
+        if not confirmed and link_needs_confirmation(connection, user):
+            raise LinkConfirmationRequired(user, assertion.claims or {})
+        _sync_membership(connection, user, assertion.claims, may_create=connection.jit_provisioning)
+        if not user.email_verified:
+            user.email_verified = True
+            user.save(update_fields=["email_verified"])
+    elif connection.jit_provisioning:
+        user = User.objects.create_user(
+            email=assertion.email,
+            password=None,
+            email_verified=assertion.email_verified,
+            first_name=assertion.given_name,
+            last_name=assertion.family_name,
+        )
+        _sync_membership(connection, user, assertion.claims, may_create=True)
+    else:
+        raise SSOLoginRefused(
+            f"There's no account for {assertion.email} yet. Ask your administrator to create one.", "no_account"
+        )
+    FederatedIdentity.objects.create(
+        connection=connection,
+        subject=assertion.subject,
+        user=user,
+        email=assertion.email,
+        last_login_at=timezone.now(),
+    )
+    return user
+
+
+# ---- confirming a link with the account's own credentials -------------------------------------------------------
+#
+# Like Keycloak's "first broker login" and Auth0's account-linking prompt: when the IdP vouches for an account that
+# ``link_needs_confirmation`` protects, the callback keeps what the IdP asserted in the session and the person signs
+# in once more with their existing password (and, through the ordinary MFA stage, their own second factor). Only
+# then does ``link_confirmation_stage`` create the link, re-checking every rule as of that moment.
+
+LINK_ERROR_SESSION_KEY = "jeto_sso_link_error"
+_KEPT_CLAIMS = ("sub", "email", "given_name", "family_name")
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    connection: SSOConnection
+    user: User
+    claims: dict[str, Any]
+    password_ok: bool
+
+
+def begin_link_confirmation(request: HttpRequest, connection: SSOConnection, exc: LinkConfirmationRequired) -> None:
+    """Remember (for ``SSO_STATE_MAX_AGE``) the link the IdP asked for; only what the rules need is kept."""
+    names = [*_KEPT_CLAIMS, connection.email_verified_claim or "email_verified"]
+    if connection.role_claim:
+        names.append(connection.role_claim)
+    claims = {name: exc.claims[name] for name in names if name in exc.claims}
+    request.session[LINK_CONFIRMATION_SESSION_KEY] = {
+        "connection": str(connection.public_id),
+        "user_id": str(exc.user.pk),
+        "claims": claims,
+        "at": int(time.time()),
+        "password_ok": False,
+    }
+
+
+def pending_link(request: HttpRequest) -> PendingLink | None:
+    """The link waiting for confirmation in this session, if it is fresh and its connection and account are live."""
+    from jeto_identity.conf import jeto_settings
+
+    state = request.session.get(LINK_CONFIRMATION_SESSION_KEY)
+    if not isinstance(state, dict):
+        return None
+    fresh = 0 <= time.time() - int(state.get("at") or 0) <= int(jeto_settings.SSO_STATE_MAX_AGE)
+    connection = (
+        SSOConnection.objects.select_related("organization")
+        .filter(public_id=state.get("connection"), enabled=True)
+        .first()
+        if fresh
+        else None
+    )
+    user = User.objects.filter(pk=state.get("user_id"), is_active=True).first() if connection else None
+    if user is None or not isinstance(state.get("claims"), dict):
+        request.session.pop(LINK_CONFIRMATION_SESSION_KEY, None)
+        return None
+    return PendingLink(connection, user, state["claims"], bool(state.get("password_ok")))
+
+
+def mark_link_password_confirmed(request: HttpRequest) -> None:
+    state = request.session.get(LINK_CONFIRMATION_SESSION_KEY)
+    if isinstance(state, dict):
+        state["password_ok"] = True
+        request.session.modified = True
+
+
+def pop_link_error(request: HttpRequest) -> str | None:
+    return request.session.pop(LINK_ERROR_SESSION_KEY, None)
+
+
+def link_confirmation_stage(request: HttpRequest, user: User, pending: login_service.PendingLogin) -> str | None:
+    """Login-pipeline stage, after MFA: the holder gave their password (and second factor): create the link.
+
+    Runs only for the account the IdP vouched for, and only after the confirmation page took its password. If a
+    rule no longer holds (domain unverified, connection repointed, membership gone…), the sign-in is abandoned.
+    """
+    state = request.session.get(LINK_CONFIRMATION_SESSION_KEY)
+    if not isinstance(state, dict) or not state.get("password_ok") or state.get("user_id") != str(user.pk):
+        return None
+    link = pending_link(request)
+    request.session.pop(LINK_CONFIRMATION_SESSION_KEY, None)
+    try:
+        if link is None:
+            raise SSOLoginRefused("This link request expired. Start again from the sign-in page.", "link_expired")
+        if resolve_user(link.connection, link.claims, confirmed_user=user).pk != user.pk:
+            raise SSOLoginRefused("This identity is already linked to another account.", "relinked")
+    except (SSOLoginRefused, LinkConfirmationRequired) as exc:
+        message = exc.message if isinstance(exc, SSOLoginRefused) else "This account can't be linked."
+        logger.warning("SSO link confirmation for user %s refused: %s", user.pk, getattr(exc, "reason", "relinked"))
+        login_service.abandon(request)
+        request.session[LINK_ERROR_SESSION_KEY] = message
+        return reverse("jeto_identity:sso_link_confirm")
+    login_service.add_factor(request, pending, "fed")
+    return None

@@ -1,0 +1,67 @@
+"""The token endpoint with client-secret guessing throttled (django-oauth-toolkit's TokenView + django-axes).
+
+Mount it instead of DOT's own view: ``path("o/token/", ThrottledTokenView.as_view(), name="token")`` before
+``include("oauth2_provider.urls")``. A client ID that has failed authentication too often, or an address that
+has, gets 429 ``too_many_requests`` (for every client ID, known or not) until the cool-off passes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from oauth2_provider.views import TokenView
+
+from jeto_identity.throttle import services as throttle
+
+MAX_CLIENT_ID = 100
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def presented_client_id(request: HttpRequest) -> str:
+    """The client ID from HTTP Basic (RFC 6749 2.3.1: form-urlencoded) or the body; "" when none or garbled."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])[:MAX_CLIENT_ID]
+    value = request.POST.get("client_id", "")
+    return value[:MAX_CLIENT_ID] if isinstance(value, str) else ""
+
+
+def _has_nul(request: HttpRequest, client_id: str) -> bool:
+    values = [client_id, *(v for _, vs in request.POST.lists() for v in vs)]
+    return any("\x00" in v for v in values)
+
+
+class ThrottledTokenMixin:
+    """Put in front of any django-oauth-toolkit ``TokenView`` (sub)class."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not throttle.enabled():  # a host project without brute-force protection (system check W020)
+            return super().post(request, *args, **kwargs)
+        client_id = presented_client_id(request)
+        key = client_id or "-"
+        throttle.check(request, throttle.CLIENT_SECRET, key)  # 429 via the lockout handler when locked
+        if _has_nul(request, client_id):
+            # PostgreSQL cannot even compare a string holding NUL; DOT would answer 500.
+            return JsonResponse({"error": "invalid_request", "error_description": "malformed parameter"}, status=400)
+        if request.POST.get("grant_type") == DEVICE_GRANT and not request.POST.get("device_code"):
+            # DOT indexes request.POST["device_code"] and would answer 500.
+            return JsonResponse(
+                {"error": "invalid_request", "error_description": "device_code is required"}, status=400
+            )
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 401:  # invalid_client: a wrong secret (or an unknown client ID)
+            throttle.failed(request, throttle.CLIENT_SECRET, key)
+        elif response.status_code == 200 and client_id:
+            throttle.succeeded(request, throttle.CLIENT_SECRET, client_id)
+        return response
+
+
+class ThrottledTokenView(ThrottledTokenMixin, TokenView):
+    pass
