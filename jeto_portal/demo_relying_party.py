@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from jeto_identity.models import RelyingParty
-from jeto_identity.services import relying_parties
+from jeto_identity.provider import relying_parties
 
 CLIENT_ID = "jeto-demo-app"
 REDIRECT_URIS = ["http://localhost:8080/callback", "http://127.0.0.1:8080/callback"]

@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from jeto_identity.redirects import safe_next_url
+from jeto_identity.core.redirects import safe_next_url
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from jeto_identity.connections import services as clients
 from jeto_identity.models import OAuthClient, Organization
-from jeto_identity.services import clients
 
 DEMO_NAME = "Acme demo integration"
 DEMO_SCOPES = "org:read members:read"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jeto_identity.services.clients import api_scopes
+from jeto_identity.connections.services import api_scopes
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
