@@ -11,7 +11,6 @@ class JetoIdentityConfig(AppConfig):
 
         from jeto_identity import checks  # noqa: F401  (registers the system checks)
         from jeto_identity.audit import receivers  # noqa: F401  (connects the audit receivers)
-        from jeto_identity.connections import checks as connections_checks  # noqa: F401
         from jeto_identity.login import services as login
         from jeto_identity.mfa import stage as mfa_login
         from jeto_identity.sso import services as sso

@@ -1,4 +1,4 @@
-"""System checks for application connections (client-secret hashing and API scopes)."""
+"""System checks for application connections: client-secret hashing and API scopes (IDs ``E40x`` / ``W40x``)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def check_client_secret_hashing(app_configs, **kwargs) -> list:
                 f"CLIENT_SECRET_HASHER is {ClientSecretHasher.algorithm!r} but {HASHER_PATH} is not in "
                 "PASSWORD_HASHERS, so client secrets cannot be checked.",
                 hint="Append it to PASSWORD_HASHERS (last, never first).",
-                id="jeto_identity.E101",
+                id="jeto_identity.E401",
             )
         )
     if hashers and hashers[0] == HASHER_PATH:
@@ -29,7 +29,7 @@ def check_client_secret_hashing(app_configs, **kwargs) -> list:
             Error(
                 "The client-secret hasher is first in PASSWORD_HASHERS: user passwords would get a fast hash.",
                 hint="Keep Argon2 first; list the client-secret hasher last.",
-                id="jeto_identity.E102",
+                id="jeto_identity.E402",
             )
         )
     from jeto_identity.conf import jeto_settings
@@ -41,7 +41,7 @@ def check_client_secret_hashing(app_configs, **kwargs) -> list:
                 f"API scope(s) {', '.join(missing)} are missing from OAUTH2_PROVIDER['SCOPES']: grants still work, "
                 "but DOT's introspection and token pages will not list them.",
                 hint="Add JETO_IDENTITY['API_SCOPES'] to OAUTH2_PROVIDER['SCOPES'].",
-                id="jeto_identity.W102",
+                id="jeto_identity.W401",
             )
         )
     return problems
@@ -58,6 +58,6 @@ def check_client_secret_pepper(app_configs, **kwargs) -> list:
             "CLIENT_SECRET_PEPPER is not set: client-secret hashes are keyed from SECRET_KEY, so a SECRET_KEY "
             "removed from SECRET_KEY_FALLBACKS invalidates every application connection's secret.",
             hint="Set CLIENT_SECRET_PEPPER to long random value(s) of its own (comma-separated, newest first).",
-            id="jeto_identity.W101",
+            id="jeto_identity.W402",
         )
     ]

@@ -50,7 +50,7 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> s
 
 
 def enabled() -> bool:
-    """django-axes is installed (the portal always; a host project should: system check W020)."""
+    """django-axes is installed (the portal always; a host project should: system check W501)."""
     return apps.is_installed("axes")
 
 

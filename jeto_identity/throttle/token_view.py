@@ -42,7 +42,7 @@ class ThrottledTokenMixin:
     """Put in front of any django-oauth-toolkit ``TokenView`` (sub)class."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not throttle.enabled():  # a host project without brute-force protection (system check W020)
+        if not throttle.enabled():  # a host project without brute-force protection (system check W501)
             return super().post(request, *args, **kwargs)
         client_id = presented_client_id(request)
         key = client_id or "-"

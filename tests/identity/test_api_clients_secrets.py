@@ -122,17 +122,17 @@ def test_system_checks_catch_hasher_and_scope_misconfiguration(settings):
 
     assert check_client_secret_hashing(None) == []
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    assert [e.id for e in check_client_secret_hashing(None)] == ["jeto_identity.E101"]
+    assert [e.id for e in check_client_secret_hashing(None)] == ["jeto_identity.E401"]
     settings.PASSWORD_HASHERS = ["jeto_identity.core.hashers.ClientSecretHasher"]
-    assert "jeto_identity.E102" in [e.id for e in check_client_secret_hashing(None)]
+    assert "jeto_identity.E402" in [e.id for e in check_client_secret_hashing(None)]
     settings.PASSWORD_HASHERS = [
         "jeto_identity.core.hashers.OwaspArgon2PasswordHasher",
         "jeto_identity.core.hashers.ClientSecretHasher",
     ]
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "SCOPES": {"read": "r"}}
-    assert [e.id for e in check_client_secret_hashing(None)] == ["jeto_identity.W102"]
+    assert [e.id for e in check_client_secret_hashing(None)] == ["jeto_identity.W401"]
     settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": ""}
-    assert [w.id for w in check_client_secret_pepper(None)] == ["jeto_identity.W101"]
+    assert [w.id for w in check_client_secret_pepper(None)] == ["jeto_identity.W402"]
     settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "CLIENT_SECRET_PEPPER": "p" * 40}
     assert check_client_secret_pepper(None) == []
 

@@ -216,12 +216,12 @@ def test_second_factor_must_follow_the_password_within_the_time_limit(client, ac
 
 
 def test_system_checks_require_the_policy_middleware(settings):
-    from jeto_identity.checks import check_installation
+    from jeto_identity.mfa.checks import check_mfa_middleware as check_installation
 
     ids = lambda: {e.id for e in check_installation(None)}  # noqa: E731
-    assert not ids() & {"jeto_identity.E005", "jeto_identity.E006"}
+    assert not ids() & {"jeto_identity.E202", "jeto_identity.E203"}
     mw = "jeto_identity.mfa.middleware.MFAPolicyMiddleware"
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != mw]
-    assert "jeto_identity.E005" in ids()
+    assert "jeto_identity.E202" in ids()
     settings.MIDDLEWARE = [mw, *settings.MIDDLEWARE]
-    assert "jeto_identity.E006" in ids()
+    assert "jeto_identity.E203" in ids()

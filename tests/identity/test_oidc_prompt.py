@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from jeto_identity.checks import check_openid_provider
+from jeto_identity.provider.checks import check_openid_provider
 from jeto_identity.provider.prompt import Decision, decide, parse_prompt, session_too_old
 
 NOW = 1_800_000_000
@@ -34,13 +34,13 @@ def test_invalid_max_age_is_left_to_the_parameter_check():
 
 
 def test_system_checks_flag_issuer_problems(settings):
-    assert check_openid_provider() == []
+    assert check_openid_provider(None) == []
     provider = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com/sub"}
     with override_settings(
         JETO_IDENTITY={**settings.JETO_IDENTITY, "ISSUER": "https://id.example.com/sub"}, OAUTH2_PROVIDER=provider
     ):
-        assert {p.id for p in check_openid_provider()} == {"jeto_identity.E012"}
+        assert {p.id for p in check_openid_provider(None)} == {"jeto_identity.E303"}
     with override_settings(JETO_IDENTITY={**settings.JETO_IDENTITY, "ISSUER": "https://id.example.com"}):
-        assert "jeto_identity.E011" in {p.id for p in check_openid_provider()}
+        assert "jeto_identity.E302" in {p.id for p in check_openid_provider(None)}
     with override_settings(OAUTH2_PROVIDER={**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": ""}):
-        assert "jeto_identity.E010" in {p.id for p in check_openid_provider()}
+        assert "jeto_identity.E301" in {p.id for p in check_openid_provider(None)}

@@ -55,7 +55,7 @@ def test_system_checks_flag_wrong_user_model_and_middleware_order(settings):
         "django.contrib.sessions.middleware.SessionMiddleware",
     ]
     ids = {message.id for message in run_checks()}
-    assert {"jeto_identity.E003", "jeto_identity.E004"} <= ids
+    assert {"jeto_identity.E003", "jeto_identity.E201"} <= ids
 
 
 def test_system_checks_pass_for_the_portal():

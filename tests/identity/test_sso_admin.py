@@ -220,7 +220,7 @@ def test_encryption_keys_rotate(settings):
 
 
 def test_system_checks_for_sso(settings):
-    from jeto_identity.checks import SSO_BACKEND, check_sso
+    from jeto_identity.sso.checks import SSO_BACKEND, check_sso
 
     settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "SSO_ALLOW_LOCAL_IDPS": False}
     assert check_sso(None) == []

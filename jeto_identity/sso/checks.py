@@ -1,0 +1,41 @@
+"""System checks for single sign-on (IDs ``jeto_identity.E10x`` / ``W10x``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+SSO_BACKEND = "jeto_identity.sso.oidc.backend.OrganizationOIDCBackend"
+
+
+@register(Tags.security)
+def check_sso(app_configs, **kwargs) -> list[CheckMessage]:
+    """Single sign-on: the callback backend is installed; secrets at rest have a key of their own in production."""
+    from jeto_identity.conf import jeto_settings
+    from jeto_identity.core.crypto import configured_keys
+
+    messages: list[CheckMessage] = []
+    if SSO_BACKEND not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
+        messages.append(
+            Error(
+                f"Single sign-on needs '{SSO_BACKEND}' in AUTHENTICATION_BACKENDS (after the email backend).",
+                id="jeto_identity.E101",
+            )
+        )
+    if not settings.DEBUG and not configured_keys():
+        messages.append(
+            Warning(
+                "JETO_IDENTITY['FIELD_ENCRYPTION_KEYS'] is empty: IdP client secrets are encrypted with a key derived "
+                "from SECRET_KEY, so rotating SECRET_KEY makes them unreadable. Set a key of its own.",
+                id="jeto_identity.W101",
+            )
+        )
+    if not settings.DEBUG and jeto_settings.SSO_ALLOW_LOCAL_IDPS:
+        messages.append(
+            Warning(
+                "JETO_IDENTITY['SSO_ALLOW_LOCAL_IDPS'] is on outside DEBUG: org admins can make the server fetch "
+                "http:// and private-network URLs.",
+                id="jeto_identity.W102",
+            )
+        )
+    return messages
