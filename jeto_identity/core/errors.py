@@ -25,7 +25,7 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None = No
         )
     else:
         minutes = max(1, math.ceil(seconds / 60))
-        response = render(request, "jeto_identity/locked_out.html", {"minutes": minutes}, status=429)
+        response = render(request, "jeto_identity/throttle/locked_out.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(seconds)
     response["Cache-Control"] = "no-store"
     return response

@@ -15,7 +15,7 @@ from jeto_identity.login.forms import JetoPasswordChangeForm, JetoPasswordResetF
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     memberships = request.user.memberships.select_related("organization").order_by("organization__name")
-    return render(request, "jeto_identity/account.html", {"memberships": memberships})
+    return render(request, "jeto_identity/login/account.html", {"memberships": memberships})
 
 
 class InvalidFormIs400:
@@ -29,7 +29,7 @@ class InvalidFormIs400:
 
 class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
     form_class = JetoPasswordChangeForm
-    template_name = "jeto_identity/password_change.html"
+    template_name = "jeto_identity/login/password_change.html"
     success_url = reverse_lazy("jeto_identity:password_change_done")
 
     def form_valid(self, form):
@@ -39,14 +39,14 @@ class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
-    template_name = "jeto_identity/password_change_done.html"
+    template_name = "jeto_identity/login/password_change_done.html"
 
 
 class PasswordResetView(InvalidFormIs400, auth_views.PasswordResetView):
     form_class = JetoPasswordResetForm
-    template_name = "jeto_identity/password_reset.html"
-    email_template_name = "jeto_identity/email/password_reset.txt"
-    subject_template_name = "jeto_identity/email/password_reset_subject.txt"
+    template_name = "jeto_identity/login/password_reset.html"
+    email_template_name = "jeto_identity/login/email/password_reset.txt"
+    subject_template_name = "jeto_identity/login/email/password_reset_subject.txt"
     success_url = reverse_lazy("jeto_identity:password_reset_done")
 
     def form_valid(self, form):
@@ -56,12 +56,12 @@ class PasswordResetView(InvalidFormIs400, auth_views.PasswordResetView):
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
-    template_name = "jeto_identity/password_reset_done.html"
+    template_name = "jeto_identity/login/password_reset_done.html"
 
 
 class PasswordResetConfirmView(InvalidFormIs400, auth_views.PasswordResetConfirmView):
     form_class = JetoSetPasswordForm
-    template_name = "jeto_identity/password_reset_confirm.html"
+    template_name = "jeto_identity/login/password_reset_confirm.html"
     success_url = reverse_lazy("jeto_identity:password_reset_complete")
 
     def form_valid(self, form):
@@ -76,4 +76,4 @@ class PasswordResetConfirmView(InvalidFormIs400, auth_views.PasswordResetConfirm
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
-    template_name = "jeto_identity/password_reset_complete.html"
+    template_name = "jeto_identity/login/password_reset_complete.html"

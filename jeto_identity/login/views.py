@@ -27,7 +27,7 @@ def _finish(request: HttpRequest, pending: login_service.PendingLogin, stage_url
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
 class EmailStepView(View):
-    template_name = "jeto_identity/login_email.html"
+    template_name = "jeto_identity/login/email.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         next_url = safe_next_url(request.GET.get("next"), default="")
@@ -49,7 +49,7 @@ class EmailStepView(View):
 
 @method_decorator([never_cache, csrf_protect, sensitive_post_parameters("password")], name="dispatch")
 class PasswordStepView(View):
-    template_name = "jeto_identity/login_password.html"
+    template_name = "jeto_identity/login/password.html"
 
     def _pending(self, request: HttpRequest) -> login_service.PendingLogin | None:
         pending = login_service.PendingLogin.load(request)
@@ -88,7 +88,7 @@ class PasswordStepView(View):
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
 class LogoutView(View):
-    template_name = "jeto_identity/logout.html"
+    template_name = "jeto_identity/login/logout.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, self.template_name)

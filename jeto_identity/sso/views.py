@@ -44,7 +44,7 @@ from jeto_identity.sso.oidc.backend import CONNECTION_ATTR, callback_url
 logger = logging.getLogger("jeto_identity.sso")
 
 STATES_KEY = "oidc_states"  # mozilla's session key
-ERROR_TEMPLATE = "jeto_identity/sso_error.html"
+ERROR_TEMPLATE = "jeto_identity/sso/error.html"
 
 
 def _connection(connection_id: Any) -> SSOConnection:
@@ -229,7 +229,7 @@ class LinkConfirmView(View):
     MFA stage, and ``sso_service.link_confirmation_stage`` creates the link after it.
     """
 
-    template_name = "jeto_identity/sso_link_confirm.html"
+    template_name = "jeto_identity/sso/link_confirm.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         error = sso_service.pop_link_error(request)
