@@ -58,3 +58,12 @@ def test_a_session_signed_in_under_the_stable_backend_path_stays_signed_in(clien
     request.session = client.session
     assert get_user(request) == acme_member
     assert type(load_backend("jeto_identity.backends.EmailBackend")).__module__ == "jeto_identity.login.backends"
+
+
+def test_every_moved_path_is_in_the_upgrading_guide():
+    from pathlib import Path
+
+    import jeto_identity
+
+    guide = (Path(jeto_identity.__file__).parent.parent / "docs" / "upgrading.md").read_text()
+    assert [old for old, new in MOVED.items() if f"| `{old}` | `{new}` |" not in guide] == []
