@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from jeto_identity.login.views import admin_login
 from jeto_identity.orgadmin.base import view_on_site
-from jeto_portal.views import admin_login
 
 urlpatterns = [
     path("admin/login/", admin_login),

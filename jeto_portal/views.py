@@ -1,8 +1,5 @@
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import urlencode
-
-from jeto_identity.core.redirects import safe_next_url
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -10,8 +7,3 @@ def home(request: HttpRequest) -> HttpResponse:
         reverse("jeto_identity:account" if request.user.is_authenticated else "jeto_identity:login")
     )
 
-
-def admin_login(request: HttpRequest) -> HttpResponse:
-    """Admin sign-in goes through the same pipeline as everyone else (second factor included)."""
-    next_url = safe_next_url(request.GET.get("next"), default=reverse("admin:index"))
-    return HttpResponseRedirect(f"{reverse('jeto_identity:login')}?{urlencode({'next': next_url})}")

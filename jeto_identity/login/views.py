@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -120,3 +121,12 @@ class BreakGlassView(View):
             request, "Break-glass sign-in: single sign-on is skipped. Only platform administrators can get in this way."
         )
         return redirect("jeto_identity:login")
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Django admin's sign-in, sent through the same pipeline as everyone else (second factor included).
+
+    Mount it before the admin: ``path("admin/login/", admin_login)``.
+    """
+    next_url = safe_next_url(request.GET.get("next"), default=reverse("admin:index"))
+    return HttpResponseRedirect(f"{reverse('jeto_identity:login')}?{urlencode({'next': next_url})}")
