@@ -11,6 +11,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from jeto_identity.provider.keys import SigningKeyError, load_signing_keys
+from jeto_identity.provider.settings import oauth2_provider_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -229,54 +230,19 @@ if not _OIDC_KEYS.current:
     )
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
-OAUTH2_PROVIDER = {
-    "OIDC_ENABLED": True,
-    "OIDC_ISS_ENDPOINT": JETO_ISSUER,
-    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEYS.current,
-    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _OIDC_KEYS.previous,
-    "OIDC_SERVER_CLASS": "jeto_identity.provider.server.JetoServer",
-    "OAUTH2_VALIDATOR_CLASS": "jeto_identity.provider.validators.JetoOAuth2Validator",
-    "ACCESS_TOKEN_GENERATOR": "jeto_identity.provider.tokens.generate_token",
-    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
-    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
-    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
-    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
-    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
-    "SCOPES": {
-        "openid": "Sign you in with your Jeto account",
-        "profile": "Your name",
-        "email": "Your email address",
-        "organizations": "Your organisations and your role in each",
-        # Application connections' Jeto API scopes (JETO_IDENTITY["API_SCOPES"]).
-        "org:read": "Read the organisation the client belongs to.",
-        "members:read": "List the organisation's members.",
-        "members:write": "Change a member's role.",
-    },
-    "DEFAULT_SCOPES": ["openid"],
-    "PKCE_REQUIRED": True,
-    "AUTHORIZATION_CODE_EXPIRE_SECONDS": min(env.int("OIDC_CODE_LIFETIME", default=60), 600),  # RFC 6749: <= 10 min
-    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ACCESS_TOKEN_LIFETIME", default=15 * 60),
-    "ID_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ID_TOKEN_LIFETIME", default=15 * 60),
-    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OIDC_REFRESH_TOKEN_IDLE_LIFETIME", default=14 * 24 * 60 * 60),
-    "ROTATE_REFRESH_TOKEN": True,
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
-    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OIDC_REDIRECT_URI_SCHEMES", default=["https", "http"]),
-    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
-    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
-    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
-    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    # --- Application connections (client credentials) ---
-    # Generated secrets carry >= 256 bits; they are hashed with a keyed fast hash (see jeto_identity.core.hashers).
-    "CLIENT_SECRET_GENERATOR_CLASS": "jeto_identity.connections.services.ClientSecretGenerator",
-    "CLIENT_SECRET_HASHER": "jeto_client_hmac_sha256",
-}
+# Jeto's server, validator, scopes (OIDC + JETO_IDENTITY["API_SCOPES"]), PKCE S256, RFC 9700 switches and the
+# application connections' client-secret scheme come from the app; the portal sets lifetimes from the environment.
+OAUTH2_PROVIDER = oauth2_provider_settings(
+    issuer=JETO_ISSUER,
+    signing_key=_OIDC_KEYS.current,
+    previous_signing_keys=_OIDC_KEYS.previous,
+    ACCESS_TOKEN_GENERATOR="jeto_identity.provider.tokens.generate_token",  # 256-bit tokens (docs/integrators.md)
+    AUTHORIZATION_CODE_EXPIRE_SECONDS=min(env.int("OIDC_CODE_LIFETIME", default=60), 600),  # RFC 6749: <= 10 min
+    ACCESS_TOKEN_EXPIRE_SECONDS=env.int("OIDC_ACCESS_TOKEN_LIFETIME", default=15 * 60),
+    ID_TOKEN_EXPIRE_SECONDS=env.int("OIDC_ID_TOKEN_LIFETIME", default=15 * 60),
+    REFRESH_TOKEN_EXPIRE_SECONDS=env.int("OIDC_REFRESH_TOKEN_IDLE_LIFETIME", default=14 * 24 * 60 * 60),
+    ALLOWED_REDIRECT_URI_SCHEMES=env.list("OIDC_REDIRECT_URI_SCHEMES", default=["https", "http"]),
+)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
