@@ -2,18 +2,18 @@
 
 What differs from config.settings: Django's default password hashers (PBKDF2 first, so DOT hashes client
 secrets with PBKDF2 as it does out of the box), DOT's stock OAuth2Validator and oauthlib server, DOT's default
-secret generator and default scopes, and DOT's own URL set plus a resource view protected the stock way
-(ProtectedResourceView). Middleware, database, cache and token storage are the portal's, so the difference
-measured is the secret hashing, the grant handling, the bearer check and Django's stock PostgreSQL backend
-(a health-check ping on every request, where the portal skips it on a connection proven in the last second).
+secret generator and default scopes, DOT's own URL set plus a resource view protected the stock way
+(ProtectedResourceView), and no fast paths (JETO_FASTPATHS=false: django-csp's, Django's and axes' own classes).
+Middleware, database (Django's connection pool), cache and token storage are the portal's, so the difference
+measured is the secret hashing, the grant handling and the bearer check.
 """
 
-from config.settings import *  # noqa: F403
-from config.settings import DATABASES, OAUTH2_PROVIDER
+import os
 
-DATABASES = {"default": {k: v for k, v in DATABASES["default"].items() if k != "HEALTH_CHECK_BYPASS_SECONDS"}}
-if DATABASES["default"]["ENGINE"] == "jeto_identity.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+os.environ["JETO_FASTPATHS"] = "false"  # read by config.settings below
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import OAUTH2_PROVIDER  # noqa: E402
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -52,7 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "jeto_identity.core.middleware.ServiceUnavailableMiddleware",
-    "jeto_identity.csp.CSPMiddleware",  # django-csp's, building the site-wide policy once
+    "csp.middleware.CSPMiddleware",  # django-csp (the fast paths below swap in a faster one)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,18 +91,24 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Bounded waits: an unreachable database fails fast instead of hanging a worker.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    _DB_OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
+    _DB_OPTIONS.setdefault("connect_timeout", 5)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
-    # Django's backend, except that a connection proven by the previous request less than this long ago is
-    # not pinged again (one round trip saved per request under load; see the module's docstring).
-    DATABASES["default"]["ENGINE"] = "jeto_identity.db.backends.postgresql"
-    DATABASES["default"]["HEALTH_CHECK_BYPASS_SECONDS"] = env.float("DB_HEALTH_CHECK_BYPASS_SECONDS", default=1.0)
+    if env.bool("DB_POOL", default=True):
+        # Django's connection pool (psycopg_pool): each process keeps its connections open and lends one to each
+        # request that uses the database; with health checks on, the pool checks a connection before lending it.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool, not the request cycle, keeps connections
+        _DB_OPTIONS["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=4),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),  # waiting for a free or new connection
+        }
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "jeto_identity.cache.redis.RedisCache",  # Django's, reusing its redis-py client
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="jeto"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -169,7 +175,7 @@ JETO_IDENTITY = {
 # Brute-force protection (django-axes, cache handler: counters live in Redis, shared by every node). A failed
 # password, OTP code or client secret counts against the account (or client) and against the source address;
 # either reaching the limit locks that key for the cool-off period. See docs/security.md.
-AXES_HANDLER = "jeto_identity.throttle.handler.CacheHandler"  # axes' cache handler, one round trip a check
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 AXES_CACHE = "default"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
@@ -243,6 +249,18 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
     REFRESH_TOKEN_EXPIRE_SECONDS=env.int("OIDC_REFRESH_TOKEN_IDLE_LIFETIME", default=14 * 24 * 60 * 60),
     ALLOWED_REDIRECT_URI_SCHEMES=env.list("OIDC_REDIRECT_URI_SCHEMES", default=["https", "http"]),
 )
+
+# --- Opt-in fast paths (jeto_identity.contrib.fastpaths; docs/integrators.md, "Fast paths") ------------------
+# Speed-ups that lean on private internals of Django, django-csp, django-axes and django-oauth-toolkit; each has a
+# test that fails when its library changes under it. The portal runs with them; JETO_FASTPATHS=false runs it on
+# the stock libraries only (nothing else imports the package). config/urls.py mounts the fast token endpoint.
+JETO_FASTPATHS = env.bool("JETO_FASTPATHS", default=True)
+if JETO_FASTPATHS:
+    MIDDLEWARE[MIDDLEWARE.index("csp.middleware.CSPMiddleware")] = "jeto_identity.contrib.fastpaths.csp.CSPMiddleware"
+    if REDIS_URL:
+        CACHES["default"]["BACKEND"] = "jeto_identity.contrib.fastpaths.cache.RedisCache"
+    AXES_HANDLER = "jeto_identity.contrib.fastpaths.throttle.CacheHandler"
+    OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = "jeto_identity.contrib.fastpaths.validators.FastPathsOAuth2Validator"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -18,19 +18,13 @@ import binascii
 from typing import Any
 from urllib.parse import unquote_plus
 
-from oauth2_provider.models import get_access_token_model
 from oauthlib.common import Request
 
 from jeto_identity.conf import jeto_settings
 from jeto_identity.connections import services as clients
-from jeto_identity.db.insert import FastInsert
-from jeto_identity.db.lookup import ExactLookup
 from jeto_identity.models import OAuthClient
-from jeto_identity.provider.token_views import remember_issued
 
 CLIENT_CREDENTIALS = "client_credentials"
-_by_client_id = ExactLookup(OAuthClient, "client_id")
-_insert_access_token = FastInsert(get_access_token_model())
 
 
 def presented_credentials(request: Request) -> tuple[str, str] | None:
@@ -69,13 +63,6 @@ class ClientCredentialsValidatorMixin:
         # No client ID contains one, so such a request names no client.
         if client_id is None or "\x00" in str(client_id):
             return None
-        if request.grant_type == CLIENT_CREDENTIALS and not request.client:
-            # DOT's lookup minus the ORM compile on every grant (and minus CIMD, which is for public clients).
-            client = _by_client_id.get(str(client_id))
-            if client is None or not client.is_usable(request):
-                return None
-            request.client = client
-            return client
         return super()._load_application(client_id, request)
 
     def authenticate_client(self, request: Request, *args: Any, **kwargs: Any) -> bool:
@@ -128,34 +115,13 @@ class ClientCredentialsValidatorMixin:
             return self._held_scopes(request.client)
         return super().get_default_scopes(client_id, request, *args, **kwargs)
 
-    def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        if request.grant_type != CLIENT_CREDENTIALS or token.get("id_token") or source_refresh_token is not None:
-            return super()._create_access_token(expires, request, token, source_refresh_token)
-        # DOT's _create_access_token for this grant (no user, no ID token, no refresh token), with the INSERT
-        # compiled once (db/insert.py); test_fast_paths checks the row equals the one DOT's own code writes.
-        access_token = get_access_token_model()(
-            user=None,
-            scope=token["scope"],
-            expires=expires,
-            id_token=None,
-            application=request.client,
-            source_refresh_token=None,
-            resource=getattr(request, "resource", []),
-        )
-        self._set_token_value(access_token, token["access_token"])
-        _insert_access_token.save(access_token, asynchronous_commit=bool(jeto_settings.API_TOKEN_ASYNC_COMMIT))
-        remember_issued(access_token)
-        return access_token
-
     def save_bearer_token(self, token: dict, request: Request, *args: Any, **kwargs: Any):
         if request.grant_type == CLIENT_CREDENTIALS:
             token.pop("refresh_token", None)
             token.pop("id_token", None)
             lifetime = request.client.access_token_lifetime or jeto_settings.API_TOKEN_LIFETIME
             token["expires_in"] = int(lifetime)
-            # One INSERT in autocommit: DOT's surrounding transaction guards refresh-token rotation, which this
-            # grant never does (no refresh token), and costs two extra database round trips per grant.
-            result = self._save_bearer_token(token, request, *args, **kwargs)
+            result = super().save_bearer_token(token, request, *args, **kwargs)
             clients.touch_last_used(request.client)
             return result
         return super().save_bearer_token(token, request, *args, **kwargs)

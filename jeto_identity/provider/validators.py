@@ -19,7 +19,6 @@ from jeto_identity.conf import jeto_settings
 from jeto_identity.connections.grant import ClientCredentialsValidatorMixin
 from jeto_identity.provider import claims as claim_rules
 from jeto_identity.provider.models import AuthenticationContext, code_hash
-from jeto_identity.provider.token_views import IssuedTokenCaptureMixin
 
 log = logging.getLogger("jeto_identity.provider")
 
@@ -42,8 +41,8 @@ def verification_keys() -> jwk.JWKSet:
     return keyset
 
 
-class JetoOAuth2Validator(ClientCredentialsValidatorMixin, IssuedTokenCaptureMixin, OAuth2Validator):
-    """Application connections' client-credentials rules come from the two mixins (issue 4)."""
+class JetoOAuth2Validator(ClientCredentialsValidatorMixin, OAuth2Validator):
+    """Application connections' client-credentials rules come from ``ClientCredentialsValidatorMixin``."""
 
     oidc_claim_scope = claim_rules.CLAIM_SCOPES
 

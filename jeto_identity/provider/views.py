@@ -28,7 +28,7 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
 from jeto_identity.login.services import session_auth_info
-from jeto_identity.provider import consent, token_views
+from jeto_identity.provider import consent
 from jeto_identity.provider import prompt as prompt_rules
 from jeto_identity.provider.server import malformed_query
 from jeto_identity.provider.validators import AUTH_CREDENTIAL, id_token_hint_subject
@@ -199,7 +199,7 @@ class AuthorizationView(WellFormedQueryMixin, dot_views.AuthorizationView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenView(WellFormedQueryMixin, ThrottledTokenMixin, token_views.TokenView):
+class TokenView(WellFormedQueryMixin, ThrottledTokenMixin, dot_views.TokenView):
     """The token endpoint, one transaction per request (serialises concurrent redemptions of one code).
 
     Client-credentials grants skip the transaction: they redeem nothing and write one row (application

@@ -1,126 +1,65 @@
-"""The hot-path parts behind issue 4's throughput: each keeps the behaviour of the library part it speeds up."""
+"""The opt-in fast paths (jeto_identity.contrib.fastpaths): each behaves as the library part it replaces.
+
+Every piece leans on a library's private internals, so each is compared here with the stock part it speeds up:
+a library upgrade that changes what a piece leans on fails one of these tests. The fast paths are switched on
+for every test in this file, whatever JETO_FASTPATHS says; the last tests run the key flows with them off.
+"""
 
 from __future__ import annotations
 
-import re
+import ast
+import os
+import subprocess
+import sys
 import threading
-import time
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
+from axes.handlers.cache import AxesCacheHandler
+from axes.handlers.proxy import AxesProxyHandler
 from csp.constants import NONCE
-from django.db import connection, connections
+from django.core.cache.backends import redis as django_redis
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client as DjangoClient
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils.functional import SimpleLazyObject
 from oauth2_provider.models import get_access_token_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.signals import app_authorized
+from oauth2_provider.views import TokenView as DOTTokenView
+from oauthlib.common import Request
 
-from jeto_identity import csp as jeto_csp
-from jeto_identity.cache.redis import RedisCache
 from jeto_identity.connections import bearer
-from jeto_identity.db.backends.postgresql.base import DatabaseWrapper
-from jeto_identity.db.lookup import ExactLookup
-from jeto_identity.models import OAuthClient, Organization
+from jeto_identity.contrib.fastpaths import csp as fast_csp
+from jeto_identity.contrib.fastpaths.cache import RedisCache
+from jeto_identity.contrib.fastpaths.insert import FastInsert
+from jeto_identity.contrib.fastpaths.lookup import ExactLookup
+from jeto_identity.contrib.fastpaths.throttle import CacheHandler
+from jeto_identity.contrib.fastpaths.validators import FastPathsOAuth2Validator
+from jeto_identity.models import OAuthClient
 from jeto_identity.provider.tokens import generate_token
 from jeto_identity.throttle import services as throttle
-from jeto_identity.throttle.handler import CacheHandler
-from tests.api_clients_support import api, get_token, request_token
+from tests.api_clients_support import api, request_token
 from tests.requirements import require_postgresql, require_redis
 
-# -- PostgreSQL backend: health checks skipped only on a connection proven moments ago ---------------------------
+ROOT = Path(__file__).resolve().parents[2]
+FAST_VALIDATOR = "jeto_identity.contrib.fastpaths.validators.FastPathsOAuth2Validator"
+FAST_HANDLER = "jeto_identity.contrib.fastpaths.throttle.CacheHandler"
 
 
-def _wrapper(window: float = 1.0) -> DatabaseWrapper:
-    settings_dict = {
-        "ENGINE": "jeto_identity.db.backends.postgresql",
-        "NAME": "unused",
-        "USER": "",
-        "PASSWORD": "",
-        "HOST": "",
-        "PORT": "",
-        "OPTIONS": {},
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
-        "AUTOCOMMIT": True,
-        "ATOMIC_REQUESTS": False,
-        "TIME_ZONE": None,
-        "TEST": {},
-        "HEALTH_CHECK_BYPASS_SECONDS": window,
-    }
-    wrapper = DatabaseWrapper(settings_dict)
-    wrapper.connection = mock.Mock()  # an open connection; nothing here talks to a server
-    wrapper.health_check_enabled = True
-    wrapper.get_autocommit = lambda: True
-    return wrapper
-
-
-def _finish_request(wrapper: DatabaseWrapper, *, used: bool, error: bool = False) -> None:
-    wrapper.health_check_done = used
-    wrapper.errors_occurred = error
-    wrapper.close_if_unusable_or_obsolete()
-
-
-def test_a_connection_proven_by_the_last_request_is_not_pinged():
-    wrapper = _wrapper()
-    _finish_request(wrapper, used=True)
-    with mock.patch.object(DatabaseWrapper, "is_usable", return_value=True) as ping:
-        wrapper.close_if_health_check_failed()
-    assert ping.call_count == 0 and wrapper.health_check_done
-
-
-def test_a_connection_idle_past_the_window_is_pinged_and_replaced_when_dead():
-    wrapper = _wrapper()
-    _finish_request(wrapper, used=True)
-    wrapper.proven_at -= 1.5
-    with mock.patch.object(DatabaseWrapper, "is_usable", return_value=False) as ping:
-        with mock.patch.object(DatabaseWrapper, "close") as close:
-            wrapper.close_if_health_check_failed()
-    assert ping.call_count == 1 and close.call_count == 1
-
-
-def test_a_request_that_did_not_use_the_connection_proves_nothing():
-    wrapper = _wrapper()
-    _finish_request(wrapper, used=False)  # e.g. the request_started call, or a cache-only request
-    with mock.patch.object(DatabaseWrapper, "is_usable", return_value=True) as ping:
-        wrapper.close_if_health_check_failed()
-    assert ping.call_count == 1
-
-
-def test_a_connection_error_proves_nothing():
-    wrapper = _wrapper()
-    with mock.patch.object(DatabaseWrapper, "is_usable", return_value=True) as ping:
-        _finish_request(wrapper, used=True, error=True)  # Django pings it when the request ends: usable, kept
-    assert ping.call_count == 1 and wrapper.proven_at == float("-inf")
-    with mock.patch.object(DatabaseWrapper, "is_usable", return_value=False):
-        with mock.patch.object(DatabaseWrapper, "close") as close:
-            _finish_request(wrapper, used=True, error=True)  # dead: Django closes it
-    assert close.call_count == 1 and wrapper.proven_at == float("-inf")
-
-
-def test_window_zero_is_djangos_behaviour():
-    wrapper = _wrapper(window=0)
-    _finish_request(wrapper, used=True)
-    with mock.patch.object(DatabaseWrapper, "is_usable", return_value=True) as ping:
-        wrapper.close_if_health_check_failed()
-    assert ping.call_count == 1
-
-
-def test_a_new_connection_starts_unproven():
-    wrapper = _wrapper()
-    _finish_request(wrapper, used=True)
-    with mock.patch("django.db.backends.postgresql.base.DatabaseWrapper.connect"):
-        wrapper.connect()
-    assert wrapper.proven_at == float("-inf")
-
-
-@pytest.mark.django_db
-def test_portal_uses_the_backend_on_postgresql():
-    require_postgresql()
-    assert connection.settings_dict["ENGINE"] == "jeto_identity.db.backends.postgresql"
-    assert isinstance(connections["default"], DatabaseWrapper)
+@pytest.fixture(autouse=True)
+def fastpaths(settings):
+    """The validator, token endpoint and axes handler of the fast paths (the rest is built by each test)."""
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OAUTH2_VALIDATOR_CLASS": FAST_VALIDATOR}
+    settings.ROOT_URLCONF = "tests.identity.fastpaths_urls"
+    settings.AXES_HANDLER = FAST_HANDLER
+    AxesProxyHandler.get_implementation(force=True)
+    yield
+    AxesProxyHandler.implementation = None  # reloaded from the restored settings on next use
 
 
 # -- Redis cache: one client per pool ---------------------------------------------------------------------------
@@ -139,9 +78,18 @@ def test_redis_cache_reuses_one_client_across_calls_and_threads():
     assert cache._cache.get_client("k", write=True) is first  # one server: reads and writes share its pool
 
 
+def test_redis_cache_client_is_the_one_django_builds():
+    cache = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_timeout": 2}})
+    ours = cache._cache.get_client("k")
+    stock = django_redis.RedisCacheClient.get_client(cache._cache, "k")  # Django's own, on the same pools
+    assert stock is not ours and type(stock) is type(ours)
+    assert stock.connection_pool is ours.connection_pool
+    assert isinstance(django_redis.RedisCache("redis://127.0.0.1:1/0", {})._cache, django_redis.RedisCacheClient)
+
+
 def test_redis_cache_round_trip_on_a_real_server():
     url = require_redis()
-    cache = RedisCache(url, {"KEY_PREFIX": "jeto-test-fast-paths"})
+    cache = RedisCache(url, {"KEY_PREFIX": "jeto-test-fastpaths"})
     cache.set("k", {"v": 1}, 5)
     assert cache.get("k") == {"v": 1} and cache.get_many(["k", "missing"]) == {"k": {"v": 1}}
     cache.delete("k")
@@ -169,6 +117,20 @@ def test_handler_reads_both_counters_at_once_and_reports_the_highest(rf: Request
 
 
 @pytest.mark.django_db
+def test_handler_counts_what_axes_own_handler_counts(rf: RequestFactory):
+    for address, key, failures in (("192.0.2.20", "a", 2), ("192.0.2.21", "a", 1), ("192.0.2.20", "b", 4)):
+        for _ in range(failures):
+            throttle.failed(rf.post("/o/token/", REMOTE_ADDR=address), throttle.CLIENT_SECRET, key)
+    for address in ("192.0.2.20", "192.0.2.21", "192.0.2.22"):
+        for key in ("a", "b", "c"):
+            credentials = {"email": f"client:{key}"}
+            request = rf.post("/o/token/", REMOTE_ADDR=address)
+            assert CacheHandler().get_failures(request, credentials) == AxesCacheHandler().get_failures(
+                request, credentials
+            ), (address, key)
+
+
+@pytest.mark.django_db
 def test_success_resets_a_counted_key_and_skips_the_cache_when_there_was_none(rf: RequestFactory):
     cache = throttle._handler().get_implementation().cache
     clean = rf.post("/o/token/", REMOTE_ADDR="192.0.2.9")
@@ -187,21 +149,6 @@ def test_success_resets_a_counted_key_and_skips_the_cache_when_there_was_none(rf
     assert max(fresh.jeto_throttle_counts.values()) == 0  # the key's counter was reset
 
 
-# -- token values ----------------------------------------------------------------------------------------------
-
-
-def test_generated_tokens_are_256_bit_b64token_values():
-    values = {generate_token(None) for _ in range(200)}
-    assert len(values) == 200
-    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", v) for v in values)
-
-
-@pytest.mark.django_db
-def test_granted_tokens_use_the_generator(client, acme_conn):
-    body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
-    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", body["access_token"])
-
-
 # -- CSP: the settings' policy built once, per-response policies untouched ---------------------------------------
 
 
@@ -209,7 +156,7 @@ def _csp_response(rf: RequestFactory, path: str = "/", **attrs) -> tuple:
     from csp.middleware import CSPMiddleware as Stock
 
     responses = []
-    for middleware_class in (Stock, jeto_csp.CSPMiddleware):
+    for middleware_class in (Stock, fast_csp.CSPMiddleware):
         request = rf.get(path)
         response = HttpResponse("ok")
         for name, value in attrs.items():
@@ -227,16 +174,36 @@ def test_site_policy_is_the_same_header_django_csp_sends(rf):
 
 
 def test_per_response_policies_and_exemptions_are_django_csps(rf):
-    stock, ours = _csp_response(rf, _csp_update={"img-src": ["https://cdn.example"]})
-    assert ours["Content-Security-Policy"] == stock["Content-Security-Policy"]
-    assert "https://cdn.example" in ours["Content-Security-Policy"]
+    for attrs in (
+        {"_csp_update": {"img-src": ["https://cdn.example"]}},
+        {"_csp_replace": {"img-src": ["https://cdn.example"]}},
+        {"_csp_config": {"default-src": ["'none'"]}},
+    ):
+        stock, ours = _csp_response(rf, **attrs)
+        assert ours["Content-Security-Policy"] == stock["Content-Security-Policy"], attrs
     stock, ours = _csp_response(rf, _csp_exempt=True)
     assert "Content-Security-Policy" not in ours and "Content-Security-Policy" not in stock
 
 
+def test_the_decorators_set_the_attributes_the_fast_path_looks_for():
+    from csp import decorators
+
+    view = lambda request: HttpResponse("ok")  # noqa: E731
+    request = RequestFactory().get("/")
+    for decorate in (
+        decorators.csp_update({"img-src": ["https://cdn.example"]}),
+        decorators.csp_replace({"img-src": ["https://cdn.example"]}),
+        decorators.csp({"default-src": ["'none'"]}),
+        decorators.csp_update({"img-src": ["https://cdn.example"]}, REPORT_ONLY=True),
+    ):
+        response = decorate(view)(request)
+        assert any(hasattr(response, name) for name in fast_csp._PER_RESPONSE), decorate
+    assert decorators.csp_exempt()(view)(request)._csp_exempt is True
+
+
 @override_settings(CONTENT_SECURITY_POLICY={"DIRECTIVES": {"script-src": ["'self'", NONCE]}})
 def test_a_nonce_used_by_the_page_is_in_its_header(rf):
-    middleware = jeto_csp.CSPMiddleware(lambda r: HttpResponse("ok"))
+    middleware = fast_csp.CSPMiddleware(lambda r: HttpResponse("ok"))
     request = rf.get("/")
     middleware.process_request(request)
     nonce = str(request.csp_nonce)
@@ -248,7 +215,7 @@ def test_a_nonce_used_by_the_page_is_in_its_header(rf):
 
 
 def test_changed_settings_rebuild_the_policy(rf):
-    jeto_csp._site_policy(False)  # cached
+    fast_csp._site_policy(False)  # cached
     with override_settings(CONTENT_SECURITY_POLICY={"DIRECTIVES": {"default-src": ["'none'"]}}):
         _, ours = _csp_response(rf)
         assert ours["Content-Security-Policy"] == "default-src 'none'"
@@ -268,13 +235,15 @@ def test_excluded_prefixes_are_honoured(rf):
 # -- the precompiled client lookup -------------------------------------------------------------------------------
 
 
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
 @pytest.mark.django_db
 def test_exact_lookup_returns_the_instance_the_orm_returns(acme_conn):
     lookup = ExactLookup(OAuthClient, "client_id")
     fast = lookup.get(acme_conn.client_id)
-    slow = OAuthClient.objects.get(client_id=acme_conn.client_id)
-    fields = [f.attname for f in OAuthClient._meta.concrete_fields]
-    assert {f: getattr(fast, f) for f in fields} == {f: getattr(slow, f) for f in fields}
+    assert _fields(fast) == _fields(OAuthClient.objects.get(client_id=acme_conn.client_id))
     assert fast._state.adding is False and fast._state.db == "default"
     assert fast.organization.slug == "acme"
     assert lookup.get("no-such-client") is None
@@ -288,37 +257,21 @@ def test_exact_lookup_saves_what_it_loaded(acme_conn):
     assert OAuthClient.objects.get(pk=client.pk).name == "Renamed"
 
 
-# -- the organisation endpoint answers from the token cache ------------------------------------------------------
+def _oauthlib_request(grant_type: str = "client_credentials") -> Request:
+    request = Request("https://id.example/o/token/", http_method="POST")
+    request.grant_type, request.client = grant_type, None
+    return request
 
 
 @pytest.mark.django_db
-def test_organisation_endpoint_needs_no_query_while_the_token_is_cached(client, acme_conn):
-    token = get_token(client, acme_conn)
-    assert api(client, "organization", token).status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        response = api(client, "organization", token)
-    assert response.status_code == 200 and response.json()["name"] == "Acme"
-    assert [q["sql"] for q in queries.captured_queries] == []
-
-
-@pytest.mark.django_db
-def test_organisation_changes_show_within_the_cache_bound(client, acme_conn, acme, monkeypatch):
-    token = get_token(client, acme_conn)
-    assert api(client, "organization", token).json()["name"] == "Acme"
-    Organization.objects.filter(pk=acme.pk).update(name="Acme Corp", mfa_required=True)
-    real = time.monotonic
-    monkeypatch.setattr(bearer.time, "monotonic", lambda: real() + 1.01)
-    body = api(client, "organization", token).json()
-    assert body["name"] == "Acme Corp" and body["mfa_required"] is True
-
-
-@pytest.mark.django_db
-def test_organisation_deleted_refuses_its_tokens(client, acme_conn, acme):
-    token = get_token(client, acme_conn)
-    assert api(client, "organization", token).status_code == 200
-    acme.delete()  # cascades to the client and its tokens; this process forgets them at once
-    assert not get_access_token_model().objects.exists()
-    assert api(client, "organization", token).status_code == 401
+def test_validator_loads_the_client_dots_validator_loads(acme_conn):
+    fast = FastPathsOAuth2Validator()._load_application(acme_conn.client_id, _oauthlib_request())
+    stock = OAuth2Validator()._load_application(acme_conn.client_id, _oauthlib_request())
+    assert _fields(fast) == _fields(stock)
+    for validator in (FastPathsOAuth2Validator(), OAuth2Validator()):
+        assert validator._load_application("no-such-client", _oauthlib_request()) is None
+    OAuthClient.objects.filter(pk=acme_conn.client.pk).update(enabled=False)
+    assert FastPathsOAuth2Validator()._load_application(acme_conn.client_id, _oauthlib_request()) is None
 
 
 # -- the precompiled token INSERT --------------------------------------------------------------------------------
@@ -332,15 +285,13 @@ def _columns(row) -> dict:
 @pytest.mark.django_db
 def test_granted_token_row_is_the_row_dots_own_code_writes(client, acme_conn):
     from django.utils import timezone
-    from oauth2_provider.oauth2_validators import OAuth2Validator
-    from oauthlib.common import Request
 
     AccessToken = get_access_token_model()
     body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
     fast = AccessToken.objects.get(token_checksum=bearer.checksum(body["access_token"]))
 
-    request = Request("https://id.example/o/token/")
-    request.grant_type, request.user, request.client = "client_credentials", None, acme_conn.client
+    request = _oauthlib_request()
+    request.user, request.client = None, acme_conn.client
     token = {"access_token": generate_token(request), "scope": fast.scope}
     stock = OAuth2Validator()._create_access_token(timezone.now() + timedelta(hours=1), request, token)
     stock = AccessToken.objects.get(pk=stock.pk)
@@ -349,11 +300,18 @@ def test_granted_token_row_is_the_row_dots_own_code_writes(client, acme_conn):
 
 
 @pytest.mark.django_db
+def test_a_grant_writes_one_row_outside_dots_transaction(client, acme_conn):
+    with CaptureQueriesContext(connection) as queries:
+        assert request_token(client, acme_conn.client_id, acme_conn.client_secret).status_code == 200
+    statements = [q["sql"].upper() for q in queries.captured_queries]
+    assert sum("INSERT INTO" in s for s in statements) == 1
+    assert not any(s.startswith("SAVEPOINT") for s in statements)  # DOT's save_bearer_token opens atomic()
+
+
+@pytest.mark.django_db
 def test_fast_insert_behaves_like_save(acme_conn):
     from django.db.models.signals import post_save, pre_save
     from django.utils import timezone
-
-    from jeto_identity.db.insert import FastInsert
 
     AccessToken = get_access_token_model()
     seen = []
@@ -383,44 +341,11 @@ def test_fast_insert_behaves_like_save(acme_conn):
 def test_fast_insert_hands_existing_rows_to_save(acme_conn):
     from django.utils import timezone
 
-    from jeto_identity.db.insert import FastInsert
-
     AccessToken = get_access_token_model()
     row = AccessToken.objects.create(application=acme_conn.client, scope="org:read", expires=timezone.now(), token="e")
     row.scope = "members:read"
     FastInsert(AccessToken).save(row)  # not new: an UPDATE through save()
     assert AccessToken.objects.get(pk=row.pk).scope == "members:read" and AccessToken.objects.count() == 1
-
-
-# -- the MFA policy middleware leaves cookie-less requests' user unloaded -----------------------------------------
-
-
-@pytest.mark.django_db
-def test_bearer_calls_never_load_a_session_user(client, acme_conn):
-    token = get_token(client, acme_conn)
-    with mock.patch("django.contrib.auth.middleware.auth.get_user") as get_user:
-        assert api(client, "organization", token).status_code == 200
-        assert request_token(client, acme_conn.client_id, acme_conn.client_secret).status_code == 200
-    assert get_user.call_count == 0
-
-
-@pytest.mark.django_db
-def test_a_session_cookie_still_gets_the_policy(client, acme, acme_member):
-    from jeto_identity.mfa.middleware import _certainly_anonymous
-
-    acme.mfa_required = True
-    acme.save()
-    client.force_login(acme_member)
-    response = client.get("/account/")
-    assert response.status_code == 302 and "/mfa/" in response["Location"]  # sent to enrolment
-
-    request = RequestFactory().get("/")
-    assert _certainly_anonymous(request, SimpleLazyObject(lambda: None))
-    request.COOKIES["sessionid"] = "x"
-    assert not _certainly_anonymous(request, SimpleLazyObject(lambda: None))
-    loaded = SimpleLazyObject(lambda: acme_member)
-    _ = loaded.pk
-    assert not _certainly_anonymous(RequestFactory().get("/"), loaded)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -430,9 +355,7 @@ def test_precompiled_paths_from_several_threads(acme_conn):
     from django.db import connections as all_connections
     from django.utils import timezone
 
-    from jeto_identity.db.insert import FastInsert
-
-    lookup, insert, AccessToken = ExactLookup(OAuthClient, "client_id"), None, get_access_token_model()
+    lookup, AccessToken = ExactLookup(OAuthClient, "client_id"), get_access_token_model()
     insert = FastInsert(AccessToken)
     results, errors = [], []
 
@@ -479,8 +402,6 @@ def test_asynchronous_commit_never_leaks_into_an_enclosing_transaction(acme_conn
     from django.db import transaction
     from django.utils import timezone
 
-    from jeto_identity.db.insert import FastInsert
-
     AccessToken = get_access_token_model()
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
         row = AccessToken(application=acme_conn.client, scope="org:read", expires=timezone.now(), token="in-tx")
@@ -495,3 +416,137 @@ def test_asynchronous_commit_never_leaks_into_an_enclosing_transaction(acme_conn
     with CaptureQueriesContext(connection) as queries:
         assert request_token(DjangoClient(), acme_conn.client_id, acme_conn.client_secret).status_code == 200
     assert not any("synchronous_commit" in q["sql"] for q in queries.captured_queries)
+
+
+# -- the token endpoint sends app_authorized with the token in hand ----------------------------------------------
+
+
+@pytest.fixture
+def authorized_tokens():
+    sent = []
+    receiver = lambda sender, request, token, **kw: sent.append(token)  # noqa: E731
+    app_authorized.connect(receiver, dispatch_uid="test-fastpaths-authorized")
+    yield sent
+    app_authorized.disconnect(dispatch_uid="test-fastpaths-authorized")
+
+
+@pytest.mark.django_db
+def test_token_endpoint_sends_the_issued_token_without_reading_it_back(client, acme_conn, authorized_tokens):
+    with CaptureQueriesContext(connection) as queries:
+        body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
+    row = get_access_token_model().objects.get(token_checksum=bearer.checksum(body["access_token"]))
+    assert [token.pk for token in authorized_tokens] == [row.pk]
+    assert not any("SELECT" in q["sql"] and "token_checksum" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_with_another_validator_the_token_is_read_back_as_dot_does(client, acme_conn, authorized_tokens, settings):
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OAUTH2_VALIDATOR_CLASS": "jeto_identity.provider.validators.JetoOAuth2Validator",
+    }
+    body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
+    row = get_access_token_model().objects.get(token_checksum=bearer.checksum(body["access_token"]))
+    assert [token.pk for token in authorized_tokens] == [row.pk]
+
+
+def test_dots_token_view_still_answers_grants_through_the_method_we_replace(rf):
+    with mock.patch.object(
+        DOTTokenView, "authorization_flow_token_response", return_value=HttpResponse("ok"), autospec=True
+    ) as replaced:
+        DOTTokenView().post(rf.post("/o/token/", {"grant_type": "client_credentials"}))
+    assert replaced.call_count == 1
+
+
+# -- nothing else imports the package; the key flows pass with it off ---------------------------------------------
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_other_module_of_the_app_imports_the_fast_paths():
+    package = ROOT / "jeto_identity"
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in package.rglob("*.py")
+        if "contrib" not in path.relative_to(package).parts
+        and any(name.startswith("jeto_identity.contrib") for name in _imported_modules(path))
+    ]
+    assert offenders == []
+
+
+def _settings_with(**env) -> dict:
+    code = (
+        "import json, config.settings as s; print(json.dumps({'middleware': s.MIDDLEWARE, 'axes': s.AXES_HANDLER,"
+        " 'validator': s.OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'], 'cache': s.CACHES['default']['BACKEND']}))"
+    )
+    keep = {k: v for k, v in os.environ.items() if k not in {"JETO_FASTPATHS", "REDIS_URL"}}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**keep, "SECRET_KEY": "x" * 50, "REDIS_URL": "redis://127.0.0.1:1/0", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    import json
+
+    return json.loads(result.stdout)
+
+
+def test_portal_switches_every_fast_path_with_one_variable():
+    on, off = _settings_with(), _settings_with(JETO_FASTPATHS="false")
+    assert on == {
+        "middleware": [m.replace("csp.middleware.", "jeto_identity.contrib.fastpaths.csp.") for m in off["middleware"]],
+        "axes": FAST_HANDLER,
+        "validator": FAST_VALIDATOR,
+        "cache": "jeto_identity.contrib.fastpaths.cache.RedisCache",
+    }
+    assert off["axes"] == "axes.handlers.cache.AxesCacheHandler"
+    assert off["validator"] == "jeto_identity.provider.validators.JetoOAuth2Validator"
+    assert off["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert "csp.middleware.CSPMiddleware" in off["middleware"]
+
+
+KEY_FLOWS = [
+    "tests/identity/test_api_clients_grant.py",
+    "tests/identity/test_api_clients_validator.py",
+    "tests/identity/test_bruteforce_token.py",
+    "tests/identity/test_oidc_token.py",
+    "tests/identity/test_hot_paths.py",
+    "tests/portal/test_api_endpoints.py",
+    "tests/portal/test_security_headers.py",
+]
+
+
+@pytest.mark.slow
+def test_key_token_and_api_flows_pass_with_the_fast_paths_off():
+    """The token endpoint (client credentials and the code flow), throttling, the Jeto API and the security
+    headers, in a pytest run with JETO_FASTPATHS=false that never loads a module of the package."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["JETO_FASTPATHS"] = "false"
+    database_url = env.get("DATABASE_URL", "")
+    if database_url.startswith("postgres"):  # its own test database beside this run's
+        parts = urlsplit(database_url)
+        env["DATABASE_URL"] = parts._replace(path=parts.path.rstrip("/") + "_nofastpaths").geturl()
+    code = (
+        "import sys, pytest\n"
+        f"code = pytest.main(['-q', '-p', 'no:cacheprovider', '-x', *{KEY_FLOWS!r}])\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('jeto_identity.contrib'))\n"
+        "print('FASTPATH MODULES LOADED:', loaded)\n"
+        "sys.exit(int(code) or (3 if loaded else 0))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "FASTPATH MODULES LOADED: []" in result.stdout

@@ -39,7 +39,7 @@ def test_defaults_are_sqlite_and_debug_off():
 
 def test_database_url_switches_to_postgres():
     result = _import_settings(SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@127.0.0.1:5432/db")
-    assert result.stdout.split()[0] == "jeto_identity.db.backends.postgresql"  # Django's, with the bypass window
+    assert result.stdout.split()[0] == "django.db.backends.postgresql"  # Django's own backend
 
 
 def test_unknown_jeto_identity_setting_is_rejected(settings):

@@ -5,7 +5,10 @@ cache operation; its constructor alone costs more CPU than the round trip it mak
 safe to share between threads (each command takes a connection from the pool), so this keeps one per pool.
 Everything else, including the pools, timeouts and serialisation, is Django's.
 
-Use it as ``"BACKEND": "jeto_identity.cache.redis.RedisCache"``.
+Leans on ``RedisCacheClient``'s private ``_get_connection_pool_index``, ``_get_connection_pool`` and ``_client``
+and on ``RedisCache`` building its client from ``self._class``. Without it, use Django's own
+``django.core.cache.backends.redis.RedisCache``. Use it as
+``"BACKEND": "jeto_identity.contrib.fastpaths.cache.RedisCache"``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ was used, no ``csp_update``/``csp_replace``/``csp_override`` decorator), its pol
 this serves that from a cache, rebuilt when the settings change (tests' ``override_settings``). Everything
 else, including exemptions, excluded prefixes and report-only, behaves exactly as django-csp's.
 
-Use ``jeto_identity.csp.CSPMiddleware`` in place of ``csp.middleware.CSPMiddleware``.
+Leans on django-csp 4's internals: the response attributes its decorators set (``_csp_update`` …), the request's
+``_csp_nonce``, ``csp.utils.build_policy`` and ``CheckableLazyObject``. Use
+``jeto_identity.contrib.fastpaths.csp.CSPMiddleware`` in place of ``csp.middleware.CSPMiddleware``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ plain model (no parent models, no generated fields): the related-object check, e
 (``auto_now``, DOT's token checksum), ``get_db_prep_save``, ``pre_save``/``post_save`` signals, and the
 primary key read back. Anything it does not handle the same way (an expression as a value, a field with its own
 placeholder) goes through ``obj.save()``.
+
+Leans on ``InsertQuery`` and its compiler, ``Model._prepare_related_fields_for_save`` and ``Model._state``.
 """
 
 from __future__ import annotations

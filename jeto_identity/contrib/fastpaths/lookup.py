@@ -6,6 +6,8 @@ the SQL that Django's compiler produced for the model, per database connection, 
 applying the same converters and building the instance with ``Model.from_db``, so the result is the instance
 the ORM would have returned. Signals are not involved (a read sends none); the default manager's filtering is
 not applied, so use it only on models whose default manager does not filter.
+
+Leans on the SQL compiler's internals (``as_sql``, ``select``, ``get_converters``, ``apply_converters``).
 """
 
 from __future__ import annotations

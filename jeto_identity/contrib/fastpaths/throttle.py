@@ -2,7 +2,11 @@
 
 axes reads the per-account and the per-address counter with one ``cache.get`` each; this reads them with one
 ``get_many`` (a single Redis ``MGET``). It also leaves the counts it read on the request, so a success can
-skip resetting a counter that was zero (``services.throttle.succeeded``).
+skip resetting a counter that was zero (``jeto_identity.throttle.services.succeeded`` reads them when present).
+
+Leans on ``AxesCacheHandler.get_failures`` being the one place axes reads the counters and on
+``axes.helpers.get_client_cache_keys``. Without it, use axes' own ``axes.handlers.cache.AxesCacheHandler``.
+Use it as ``AXES_HANDLER = "jeto_identity.contrib.fastpaths.throttle.CacheHandler"``.
 """
 
 from __future__ import annotations

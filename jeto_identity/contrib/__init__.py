@@ -1,0 +1,1 @@
+"""Optional add-ons to Jeto Identity. Nothing outside ``contrib`` imports them."""
