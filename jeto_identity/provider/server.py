@@ -1,9 +1,15 @@
-"""The oauthlib server behind django-oauth-toolkit, narrowed to what Jeto supports.
+"""The oauthlib server behind django-oauth-toolkit, dispatching only what the host's ``OAUTH2_PROVIDER`` offers.
 
-oauthlib's pre-configured OpenID ``Server`` wires every grant it knows. We keep the authorization code flow
-(OIDC and plain OAuth 2.0), refresh tokens and client credentials (application connections), and remove the
-implicit, hybrid, password and device grants, ``response_type=none``, the ``plain`` PKCE method and ID tokens
-used as bearer tokens. A pre-authorization check bounds parameter sizes and the PKCE challenge format.
+Which flows and PKCE methods Jeto supports is stated once, in django-oauth-toolkit's settings:
+
+- ``PKCE_REQUIRED`` and the ``COMPLIANT_BCP_RFC9700_*`` gates, which DOT enforces itself: no missing challenge,
+  no ``plain`` method, no implicit or password grant.
+- ``OIDC_RESPONSE_TYPES_SUPPORTED`` and ``OAUTH2_GRANT_TYPES_SUPPORTED``, which DOT only advertises. This server
+  dispatches nothing else (hybrid, ``none``, device code...) and discovery publishes the same lists.
+
+What DOT cannot do is done here: ID tokens are never accepted as bearer tokens, and a pre-authorization check
+bounds parameter sizes, refuses a PKCE method before the user signs in (DOT refuses ``plain`` only when it issues
+the code) and checks the S256 challenge format.
 """
 
 from __future__ import annotations
@@ -12,8 +18,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from oauth2_provider.models import AbstractGrant
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views.metadata import bcp_filter_code_challenge_methods, bcp_filter_response_types
 from oauthlib.oauth2.rfc6749 import errors
-from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
+from oauthlib.oauth2.rfc6749.endpoints import AuthorizationEndpoint, ResourceEndpoint, TokenEndpoint
 from oauthlib.openid import Server
 
 # RFC 7636 section 4.2: BASE64URL(SHA256(verifier)) is exactly 43 characters.
@@ -44,6 +53,26 @@ CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
+def offered_response_types() -> list[str]:
+    """``OIDC_RESPONSE_TYPES_SUPPORTED`` less what DOT's RFC 9700 gates refuse (DOT's own discovery rule)."""
+    return bcp_filter_response_types(oauth2_settings.OIDC_RESPONSE_TYPES_SUPPORTED)
+
+
+def offered_grant_types() -> list[str]:
+    """``OAUTH2_GRANT_TYPES_SUPPORTED`` less what DOT's RFC 9700 gates refuse (DOT's own metadata rule)."""
+    refused = set()
+    if oauth2_settings.COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT:
+        refused.add("implicit")
+    if oauth2_settings.COMPLIANT_BCP_RFC9700_PASSWORD_GRANT:
+        refused.add("password")
+    return [grant for grant in oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED if grant not in refused]
+
+
+def offered_code_challenge_methods() -> list[str]:
+    """The PKCE methods DOT accepts (``plain`` goes with ``COMPLIANT_BCP_RFC9700_PKCE_METHOD``)."""
+    return bcp_filter_code_challenge_methods([method for method, _label in AbstractGrant.CODE_CHALLENGE_METHODS])
+
+
 def malformed_query(query_string: str) -> bool:
     """True when oauthlib could not parse this query string."""
     return bool(BAD_PERCENT_ESCAPE.search(query_string))
@@ -72,11 +101,12 @@ def check_authorization_parameters(request: Any) -> dict[str, Any]:
             error="request_not_supported", description="Request objects are not supported.", request=request
         )
     if request.code_challenge is not None:
-        if request.code_challenge_method != "S256":
+        methods = offered_code_challenge_methods()
+        if request.code_challenge_method not in methods:
             raise errors.InvalidRequestError(
-                description="code_challenge_method must be S256 (plain is not accepted).", request=request
+                description=f"code_challenge_method must be one of: {', '.join(methods)}.", request=request
             )
-        if not S256_CHALLENGE.match(request.code_challenge):
+        if request.code_challenge_method == "S256" and not S256_CHALLENGE.match(request.code_challenge):
             raise errors.InvalidRequestError(
                 description="code_challenge must be a 43-character base64url SHA-256 value.", request=request
             )
@@ -87,19 +117,24 @@ def check_authorization_parameters(request: Any) -> dict[str, Any]:
 
 
 class JetoServer(Server):
-    """oauthlib's OpenID Connect server with only the flows Jeto supports."""
+    """oauthlib's OpenID Connect server dispatching only the offered response and grant types."""
 
     def __init__(self, request_validator: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(request_validator, *args, **kwargs)
-        s256_only = {"S256": code_challenge_method_s256}
-        self.auth_grant._code_challenge_methods = s256_only
-        self.openid_connect_auth.proxy_target._code_challenge_methods = s256_only
         self.auth_grant.custom_validators.pre_auth.append(check_authorization_parameters)
         self.openid_connect_auth.proxy_target.custom_validators.pre_auth.append(check_authorization_parameters)
-        self._response_types = {"code": self.auth_grant_choice}
-        self._grant_types = {
-            "authorization_code": self.token_grant_choice,
-            "refresh_token": self.refresh_grant,
-            "client_credentials": self.credentials_grant,
-        }
-        self._tokens = {"Bearer": self.bearer}
+        response_types = offered_response_types()
+        grant_types = offered_grant_types()
+        AuthorizationEndpoint.__init__(
+            self,
+            default_response_type="code",
+            default_token_type=self.bearer,
+            response_types={name: h for name, h in self.response_types.items() if name in response_types},
+        )
+        TokenEndpoint.__init__(
+            self,
+            default_grant_type="authorization_code",
+            default_token_type=self.bearer,
+            grant_types={name: h for name, h in self.grant_types.items() if name in grant_types},
+        )
+        ResourceEndpoint.__init__(self, default_token="Bearer", token_types={"Bearer": self.bearer})

@@ -76,7 +76,11 @@ def oauth2_provider_settings(
         "OIDC_RSA_PRIVATE_KEYS_INACTIVE": keys.previous,
         "OIDC_SERVER_CLASS": SERVER_CLASS,
         "OAUTH2_VALIDATOR_CLASS": VALIDATOR_CLASS,
+        # What the provider offers, stated once: DOT enforces PKCE_REQUIRED and the COMPLIANT_BCP_RFC9700_* gates
+        # below (no plain PKCE, implicit or password grant); Jeto's server dispatches only these response and grant
+        # types, and discovery publishes them (jeto_identity.provider.server).
         "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+        "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token", "client_credentials"],
         "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
         "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
         "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,

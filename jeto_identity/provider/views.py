@@ -30,11 +30,12 @@ from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 from jeto_identity.login.services import session_auth_info
 from jeto_identity.provider import consent
 from jeto_identity.provider import prompt as prompt_rules
-from jeto_identity.provider.server import malformed_query
+from jeto_identity.provider.server import SUPPORTED_RESPONSE_MODES, malformed_query, offered_grant_types
 from jeto_identity.provider.validators import AUTH_CREDENTIAL, id_token_hint_subject
 from jeto_identity.throttle.token_view import ThrottledTokenMixin
 
 Application = get_application_model()
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def with_iss(uri: str, issuer: str) -> str:
@@ -203,14 +204,14 @@ class TokenView(WellFormedQueryMixin, ThrottledTokenMixin, dot_views.TokenView):
     """The token endpoint, one transaction per request (serialises concurrent redemptions of one code).
 
     Client-credentials grants skip the transaction: they redeem nothing and write one row (application
-    connections, issue 4: two database round trips less per grant).
+    connections: two database round trips less per grant).
 
     Client-secret guessing is throttled per client ID and per address (``ThrottledTokenMixin``, django-axes).
     """
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.POST.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
-            # DOT answers device grants before oauthlib sees them; we don't offer the device flow at all.
+        if request.POST.get("grant_type") == DEVICE_CODE_GRANT and DEVICE_CODE_GRANT not in offered_grant_types():
+            # DOT's view answers device-code polls itself, before the server's grant dispatch could refuse them.
             return JsonResponse({"error": "unsupported_grant_type"}, status=400, headers={"Cache-Control": "no-store"})
         if request.POST.get("grant_type") == "client_credentials":
             return super().post(request, *args, **kwargs)
@@ -248,10 +249,8 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
         confidential_methods = [m for m in auth_methods if m != "none"]
         data.update(
             {
-                "response_types_supported": ["code"],
-                "response_modes_supported": ["query"],
-                "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-                "code_challenge_methods_supported": ["S256"],
+                "response_modes_supported": sorted(SUPPORTED_RESPONSE_MODES),
+                "grant_types_supported": offered_grant_types(),
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "prompt_values_supported": ["none", "login", "consent"],
                 "authorization_response_iss_parameter_supported": True,
