@@ -7,26 +7,24 @@ class JetoIdentityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.apps import apps
+        """Register the checks and connect every receiver: each feature's ``receivers.connect()``, with senders."""
+        from django.core.signals import setting_changed
 
-        from jeto_identity import checks  # noqa: F401  (registers the system checks)
-        from jeto_identity.audit import receivers  # noqa: F401  (connects the audit receivers)
-        from jeto_identity.login import services as login
-        from jeto_identity.mfa import stage as mfa_login
-        from jeto_identity.sso import services as sso
+        from jeto_identity import (
+            checks,  # noqa: F401  (registers the system checks)
+            conf,
+        )
+        from jeto_identity.audit import receivers as audit_receivers
+        from jeto_identity.core import receivers as core_receivers
+        from jeto_identity.sso import receivers as sso_receivers
+        from jeto_identity.throttle import receivers as throttle_receivers
 
-        login.register_stage(mfa_login.login_stage)
-        login.register_stage(sso.link_confirmation_stage)  # after MFA: a link is made only after both factors
-        login.register_email_router(sso.email_router)
-        from jeto_identity.sso import signals as sso_signals
-
-        sso_signals.connect()
+        # Tests override JETO_IDENTITY; the sender is whichever override class changed it, so none is given.
+        setting_changed.connect(conf.reload_on_setting_changed, dispatch_uid="jeto_identity_settings")
+        core_receivers.connect()  # membership signals
+        audit_receivers.connect()
+        sso_receivers.connect()  # connection changes audited; repointing a connection drops its links
+        throttle_receivers.connect()  # axes lockouts indexed and audited
         from jeto_identity.connections import bearer
 
         bearer.connect_signals()  # application connections: token-cache invalidation, disable => revoke
-        if apps.is_installed("axes"):
-            from axes.signals import user_locked_out
-
-            from jeto_identity.throttle import services as throttle
-
-            user_locked_out.connect(throttle.on_locked_out, dispatch_uid="jeto_lockouts")

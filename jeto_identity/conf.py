@@ -5,11 +5,12 @@ Unknown keys are rejected so that a typo is a start-up error, not a silently ign
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
 
 DEFAULTS: dict[str, Any] = {
     # The OpenID Provider issuer (scheme://host[:port][/path], no trailing slash). Empty: the request's own root.
@@ -22,9 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Jeto",
     # Where a signed-in user lands when no safe `next` was given.
     "LOGIN_REDIRECT_URL": "/account/",
-    # Keys that encrypt secrets at rest (an IdP's client secret): a list of strings, newest first. Each is fed
-    # through HKDF, so any long random string works; older keys stay listed until re-encryption. Empty: derived
-    # from SECRET_KEY (development only; rotating SECRET_KEY then makes stored secrets unreadable).
+    # Secrets for keys at rest, per purpose, newest first (docs/key-rotation.md): "totp", "idp_secret",
+    # "client_secret_pepper", "recovery_code". The first writes, all read; "SECRET_KEY" in a list (or no list) stands
+    # for SECRET_KEY then SECRET_KEY_FALLBACKS. Any long random strings; each is derived per purpose.
+    "KEYS": {},
+    # Older name of KEYS["idp_secret"] (IdP client secrets, Fernet); still read.
     "FIELD_ENCRYPTION_KEYS": [],
     # Single sign-on: seconds to wait for an IdP (discovery, JWKS, token and userinfo calls).
     "SSO_HTTP_TIMEOUT": 5.0,
@@ -38,8 +41,7 @@ DEFAULTS: dict[str, Any] = {
     # org admin could otherwise make the server fetch internal URLs.
     "SSO_ALLOW_LOCAL_IDPS": False,
     # --- Application connections (client-credentials clients) ---
-    # Key(s) for the client-secret hash (ClientSecretHasher): a string, or a list whose first entry hashes new
-    # secrets while all are accepted (rotation). Empty: derived from SECRET_KEY and SECRET_KEY_FALLBACKS.
+    # Older name of KEYS["client_secret_pepper"] (the client-secret hash, ClientSecretHasher); still read.
     "CLIENT_SECRET_PEPPER": "",
     # Random bytes in a generated client secret (>= 32, i.e. at least 256 bits).
     "CLIENT_SECRET_BYTES": 32,
@@ -66,8 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_REQUIRES_MFA": False,
     # Wrong codes at one sign-in's challenge before the pending sign-in is abandoned (password asked again).
     "MFA_MAX_CHALLENGE_FAILURES": 5,
-    # Secrets that encrypt TOTP keys at rest (first encrypts, all decrypt). Empty: derived from SECRET_KEY and
-    # SECRET_KEY_FALLBACKS. Set a dedicated one in production so rotating SECRET_KEY leaves authenticators working.
+    # Older name of KEYS["totp"] (TOTP secrets, AES-SIV); still read.
     "TOTP_ENCRYPTION_KEYS": [],
     # How long (seconds) a password-verified sign-in waits for its second factor before it must start again.
     "MFA_PENDING_SECONDS": 600,
@@ -81,36 +82,35 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": [],
     # Send password-reset mail from a background thread so response time reveals nothing (see services/mail.py).
     "SEND_MAIL_IN_BACKGROUND": True,
+    # --- Extension points (docs/integrators.md) ---
+    # The class a host subclasses to change provisioning, role mapping, claims, mail and key material.
+    "ADAPTER": "jeto_identity.adapter.DefaultAdapter",
+    # Sign-in stages after the first factor, in order: (request, user, pending) -> URL of the next page, or None.
+    # A link to an IdP is made only after the second factor, so the MFA stage comes first.
+    "LOGIN_STAGES": [
+        "jeto_identity.mfa.stage.login_stage",
+        "jeto_identity.sso.services.link_confirmation_stage",
+    ],
+    # At the email step: (request, pending) -> URL to send the browser to instead of the password step, or None.
+    "EMAIL_ROUTERS": ["jeto_identity.sso.services.email_router"],
 }
-
-
-def client_secret_peppers() -> list[bytes]:
-    """Keys for client-secret hashes, newest first: new hashes use the first, checks accept any.
-
-    ``CLIENT_SECRET_PEPPER`` (a string or a list, for rotation); when empty, keys derived from SECRET_KEY and then
-    SECRET_KEY_FALLBACKS, so rotating SECRET_KEY the Django way keeps existing client secrets working.
-    """
-    configured = jeto_settings.CLIENT_SECRET_PEPPER
-    if configured:
-        values = [configured] if isinstance(configured, str | bytes) else list(configured)
-        return [v.encode() if isinstance(v, str) else bytes(v) for v in values if v]
-    from django.conf import settings as django_settings
-    from django.utils.crypto import salted_hmac
-
-    keys = [django_settings.SECRET_KEY, *getattr(django_settings, "SECRET_KEY_FALLBACKS", [])]
-    return [salted_hmac("jeto_identity.client_secret_pepper", "", secret=k, algorithm="sha256").digest() for k in keys]
 
 
 class JetoSettings:
     def __init__(self) -> None:
         self._cache: dict[str, Any] | None = None
+        self._derived: dict[str, Any] = {}
 
     def _load(self) -> dict[str, Any]:
         user = getattr(settings, "JETO_IDENTITY", {}) or {}
         unknown = set(user) - set(DEFAULTS)
         if unknown:
             raise ImproperlyConfigured(f"Unknown JETO_IDENTITY setting(s): {', '.join(sorted(unknown))}")
-        return {**DEFAULTS, **user}
+        merged = {**DEFAULTS, **user}
+        from jeto_identity.core.keys import check_settings
+
+        check_settings(merged)
+        return merged
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -122,16 +122,37 @@ class JetoSettings:
         except KeyError:
             raise AttributeError(f"No JETO_IDENTITY setting {name!r}") from None
 
+    def cached(self, key: str, factory: Callable[[], Any]) -> Any:
+        """``factory()``, computed once until the settings change."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = factory()
+            return value
+
+    def imported(self, name: str) -> Any:
+        """A setting holding a dotted path (or a list of them), imported; cached until the settings change."""
+
+        def load() -> Any:
+            value = getattr(self, name)
+            try:
+                if isinstance(value, str):
+                    return import_string(value)
+                return [import_string(path) for path in value]
+            except ImportError as exc:
+                raise ImproperlyConfigured(f"JETO_IDENTITY[{name!r}]: {exc}") from exc
+
+        return self.cached(f"imported:{name}", load)
+
     def reload(self) -> None:
         self._cache = None
+        self._derived = {}
 
 
 jeto_settings = JetoSettings()
 
 
-def _reload(*, setting: str, **kwargs: Any) -> None:
+def reload_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    """``setting_changed`` receiver (connected in ``apps.ready``): tests that override JETO_IDENTITY see it."""
     if setting == "JETO_IDENTITY":
         jeto_settings.reload()
-
-
-setting_changed.connect(_reload)

@@ -2,16 +2,18 @@
 
 Model receivers run inside the saving transaction, so a change and its audit event commit (or roll back)
 together. The acting user and source address come from the request being served (``middleware``).
+``connect()`` (called from ``JetoIdentityConfig.ready``) connects each receiver with its sender.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
 from django.http import HttpRequest
 from django_otp.models import Device
 
@@ -51,7 +53,6 @@ def _changes(instance: Model, fields: tuple[str, ...]) -> dict[str, list[Any]]:
 # -- sign-in ------------------------------------------------------------------------------------------------
 
 
-@receiver(user_logged_in, dispatch_uid="jeto_audit_logged_in")
 def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     amr = list(getattr(request, "jeto_amr", None) or [])
     audit.record(
@@ -65,7 +66,6 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
     )
 
 
-@receiver(user_login_failed, dispatch_uid="jeto_audit_login_failed")
 def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kw: Any) -> None:
     email = normalize_email(str(credentials.get("email") or credentials.get("username") or ""))[:254]
     user = User.objects.filter(email=email).first() if email else None
@@ -81,7 +81,6 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest
     )
 
 
-@receiver(user_logged_out, dispatch_uid="jeto_audit_logged_out")
 def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
     if user is not None:
         audit.record(audit.SIGN_OUT, request=request, actor=user, subject=user)
@@ -90,24 +89,20 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **k
 # -- organisation policy and membership (Django admin and any other path) ----------------------------------
 
 
-@receiver(pre_save, sender=Organization, dispatch_uid="jeto_audit_org_pre")
 def _org_pre(sender: Any, instance: Organization, update_fields: Any = None, **kwargs: Any) -> None:
     _stash_old(instance, POLICY_FIELDS, update_fields)
 
 
-@receiver(post_save, sender=Organization, dispatch_uid="jeto_audit_org_post")
 def _org_post(sender: Any, instance: Organization, created: bool, **kwargs: Any) -> None:
     changes = _changes(instance, POLICY_FIELDS)
     if changes:
         audit.record(audit.POLICY_CHANGED, organization=instance, subject=instance.slug, changes=changes)
 
 
-@receiver(pre_save, sender=Membership, dispatch_uid="jeto_audit_member_pre")
 def _member_pre(sender: Any, instance: Membership, update_fields: Any = None, **kwargs: Any) -> None:
     _stash_old(instance, ("role",), update_fields)
 
 
-@receiver(post_save, sender=Membership, dispatch_uid="jeto_audit_member_post")
 def _member_post(sender: Any, instance: Membership, created: bool, **kwargs: Any) -> None:
     if created:
         audit.record(audit.MEMBER_ADDED, organization=instance.organization, subject=instance.user, role=instance.role)
@@ -124,7 +119,6 @@ def _member_post(sender: Any, instance: Membership, created: bool, **kwargs: Any
         )
 
 
-@receiver(post_delete, sender=Membership, dispatch_uid="jeto_audit_member_delete")
 def _member_deleted(sender: Any, instance: Membership, **kwargs: Any) -> None:
     org = Organization.objects.filter(pk=instance.organization_id).first()
     user = User.objects.filter(pk=instance.user_id).first()
@@ -136,12 +130,10 @@ def _member_deleted(sender: Any, instance: Membership, **kwargs: Any) -> None:
     )
 
 
-@receiver(pre_save, sender=User, dispatch_uid="jeto_audit_user_pre")
 def _user_pre(sender: Any, instance: User, update_fields: Any = None, **kwargs: Any) -> None:
     _stash_old(instance, USER_ACCESS_FIELDS, update_fields)
 
 
-@receiver(post_save, sender=User, dispatch_uid="jeto_audit_user_post")
 def _user_post(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
     changes = _changes(instance, USER_ACCESS_FIELDS)
     if changes and not created:
@@ -155,14 +147,12 @@ def _user_post(sender: Any, instance: User, created: bool, **kwargs: Any) -> Non
 DOMAIN_FIELDS = ("domain", "organization_id", "verified")
 
 
-@receiver(pre_save, sender=OrganizationDomain, dispatch_uid="jeto_audit_domain_pre")
 def _domain_pre(sender: Any, instance: OrganizationDomain, update_fields: Any = None, **kwargs: Any) -> None:
     if update_fields is not None:  # save(update_fields=["organization"]) names the field, not its column
         update_fields = {"organization_id" if f == "organization" else f for f in update_fields}
     _stash_old(instance, DOMAIN_FIELDS, update_fields)
 
 
-@receiver(post_save, sender=OrganizationDomain, dispatch_uid="jeto_audit_domain_post")
 def _domain_post(sender: Any, instance: OrganizationDomain, created: bool, **kwargs: Any) -> None:
     if created:
         _domain_event(audit.DOMAIN_ADDED, instance, instance.organization, verified=instance.verified)
@@ -179,7 +169,6 @@ def _domain_post(sender: Any, instance: OrganizationDomain, created: bool, **kwa
     _domain_event(audit.DOMAIN_CHANGED, instance, instance.organization, changes=changes)
 
 
-@receiver(post_delete, sender=OrganizationDomain, dispatch_uid="jeto_audit_domain_delete")
 def _domain_deleted(sender: Any, instance: OrganizationDomain, **kwargs: Any) -> None:
     org = Organization.objects.filter(pk=instance.organization_id).first()
     _domain_event(audit.DOMAIN_REMOVED, instance, org, verified=instance.verified)
@@ -227,33 +216,17 @@ def _client_deleted(sender: Any, instance: OAuthClient, **kwargs: Any) -> None:
     _client_event(audit.API_CLIENT_REVOKED, instance, org, reason="deleted")
 
 
-# Signals name the class that was saved: the application-connection proxy (its admin) needs its own connection.
-for _sender in (OAuthClient, ApplicationConnection):
-    pre_save.connect(_client_pre, sender=_sender, dispatch_uid=f"jeto_audit_client_pre_{_sender.__name__}")
-    post_save.connect(_client_post, sender=_sender, dispatch_uid=f"jeto_audit_client_post_{_sender.__name__}")
-    post_delete.connect(_client_deleted, sender=_sender, dispatch_uid=f"jeto_audit_client_del_{_sender.__name__}")
-
-
 # -- MFA devices (django-otp): enrolment, failed challenges (its throttling counter), reset ---------------------
 
 DEVICE_FIELDS = ("confirmed", "throttling_failure_count")
 
 
-def _is_device(instance: Any) -> bool:
-    return isinstance(instance, Device)
-
-
-@receiver(pre_save, dispatch_uid="jeto_audit_device_pre")
 def _device_pre(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
-    if _is_device(instance):
-        fields = tuple(f for f in DEVICE_FIELDS if hasattr(instance, f))
-        _stash_old(instance, fields, update_fields)
+    fields = tuple(f for f in DEVICE_FIELDS if hasattr(instance, f))
+    _stash_old(instance, fields, update_fields)
 
 
-@receiver(post_save, dispatch_uid="jeto_audit_device_post")
 def _device_post(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    if not _is_device(instance):
-        return
     user = instance.user
     kind = type(instance).__name__.removesuffix("Device").lower() or "device"
     changes = _changes(instance, tuple(f for f in DEVICE_FIELDS if hasattr(instance, f)))
@@ -273,22 +246,59 @@ def _device_post(sender: Any, instance: Any, created: bool, **kwargs: Any) -> No
         )
 
 
-@receiver(post_delete, dispatch_uid="jeto_audit_device_delete")
 def _device_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if _is_device(instance):
-        user = User.objects.filter(pk=instance.user_id).first()
-        kind = type(instance).__name__.removesuffix("Device").lower() or "device"
-        subject = user or str(instance.user_id)
-        audit.record(audit.MFA_RESET, subject=subject, organization=audit.organization_for(user), device=kind)
+    user = User.objects.filter(pk=instance.user_id).first()
+    kind = type(instance).__name__.removesuffix("Device").lower() or "device"
+    subject = user or str(instance.user_id)
+    audit.record(audit.MFA_RESET, subject=subject, organization=audit.organization_for(user), device=kind)
 
 
 # -- single sign-on: a person's account linked to an IdP identity ---------------------------------------------
 
 
-@receiver(post_save, sender=FederatedIdentity, dispatch_uid="jeto_audit_sso_link")
 def _sso_linked(sender: Any, instance: FederatedIdentity, created: bool, **kwargs: Any) -> None:
     if created:
         connection = instance.connection
         audit.record(
             audit.SSO_LINK, subject=instance.user, organization=connection.organization, connection=connection.name
         )
+
+
+# -- wiring: every receiver with its sender (a receiver without one would run on every save in the process) ----
+
+
+def _device_models() -> list[type[Device]]:
+    """Every installed django-otp device model, proxies included (a save names the class that was saved)."""
+    return [model for model in apps.get_models() if issubclass(model, Device)]
+
+
+def connect() -> None:
+    """Called from ``JetoIdentityConfig.ready``."""
+    import django.contrib.auth
+
+    user_model = get_user_model()
+    user_logged_in.connect(_logged_in, sender=user_model, dispatch_uid="jeto_audit_logged_in")
+    # authenticate() names its module as the sender (the module's own __name__ object, so the ids match).
+    user_login_failed.connect(
+        _login_failed, sender=django.contrib.auth.__name__, dispatch_uid="jeto_audit_login_failed"
+    )
+    user_logged_out.connect(_logged_out, sender=user_model, dispatch_uid="jeto_audit_logged_out")
+    model_receivers = [
+        (Organization, _org_pre, _org_post, None),
+        (Membership, _member_pre, _member_post, _member_deleted),
+        (User, _user_pre, _user_post, None),
+        (OrganizationDomain, _domain_pre, _domain_post, _domain_deleted),
+        # The application-connection proxy (its admin) is a sender of its own.
+        (OAuthClient, _client_pre, _client_post, _client_deleted),
+        (ApplicationConnection, _client_pre, _client_post, _client_deleted),
+        *[(model, _device_pre, _device_post, _device_deleted) for model in _device_models()],
+        (FederatedIdentity, None, _sso_linked, None),
+    ]
+    for model, pre, post, deleted in model_receivers:
+        name = f"{model._meta.label_lower}"
+        if pre is not None:
+            pre_save.connect(pre, sender=model, dispatch_uid=f"jeto_audit_pre:{name}")
+        if post is not None:
+            post_save.connect(post, sender=model, dispatch_uid=f"jeto_audit_post:{name}")
+        if deleted is not None:
+            post_delete.connect(deleted, sender=model, dispatch_uid=f"jeto_audit_delete:{name}")

@@ -49,15 +49,16 @@ def check_client_secret_hashing(app_configs, **kwargs) -> list:
 
 @register(Tags.security, deploy=True)
 def check_client_secret_pepper(app_configs, **kwargs) -> list:
-    from jeto_identity.conf import jeto_settings
+    from jeto_identity.core import keys
 
-    if jeto_settings.CLIENT_SECRET_PEPPER:
+    if keys.has_own_key(keys.CLIENT_SECRET_PEPPER):
         return []
     return [
         Warning(
-            "CLIENT_SECRET_PEPPER is not set: client-secret hashes are keyed from SECRET_KEY, so a SECRET_KEY "
-            "removed from SECRET_KEY_FALLBACKS invalidates every application connection's secret.",
-            hint="Set CLIENT_SECRET_PEPPER to long random value(s) of its own (comma-separated, newest first).",
+            "Client-secret hashes are keyed from SECRET_KEY: a SECRET_KEY removed from SECRET_KEY_FALLBACKS "
+            "invalidates every application connection's secret (hashes can't be re-keyed).",
+            hint="Set JETO_IDENTITY['KEYS']['client_secret_pepper'] (or CLIENT_SECRET_PEPPER) to long random "
+            "value(s) of its own, newest first; docs/key-rotation.md has the procedure.",
             id="jeto_identity.W402",
         )
     ]

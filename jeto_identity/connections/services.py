@@ -18,6 +18,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from jeto_identity.audit import services as audit
 from jeto_identity.conf import jeto_settings
+from jeto_identity.connections import signals
 from jeto_identity.models import OAuthClient, Organization, User
 
 MIN_SECRET_BYTES = 32  # 256 bits
@@ -130,6 +131,9 @@ def rotate_secret(
         locked.secret_rotated_at = now
         locked.save()
     client.refresh_from_db()
+    signals.client_secret_rotated.send(
+        sender=OAuthClient, client=client, previous_secret_expires_at=client.previous_secret_expires_at
+    )
     return IssuedSecret(client=client, client_secret=secret)
 
 

@@ -1,7 +1,8 @@
 """Sending mail off the request path, so a response never reveals whether a message was sent.
 
 Password reset answers the same page for known and unknown addresses; if it sent the mail inline, the SMTP
-round trip would make the known-address response measurably slower (account enumeration by timing).
+round trip would make the known-address response measurably slower (account enumeration by timing). Messages are
+rendered and sent by the adapter's ``send_mail`` (``jeto_identity.adapter``).
 """
 
 from __future__ import annotations
@@ -26,13 +27,23 @@ def _run(send: Callable[..., Any], args: tuple, kwargs: dict) -> None:
 
 
 def send(send_function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Call ``send_function`` in the background (or inline when ``SEND_MAIL_IN_BACKGROUND`` is off)."""
+    """Call ``send_function`` in the background (or inline when ``SEND_MAIL_IN_BACKGROUND`` is off).
+
+    Either way a failure is logged, never raised: the caller's answer must not depend on it.
+    """
     if not jeto_settings.SEND_MAIL_IN_BACKGROUND:
-        send_function(*args, **kwargs)
+        _run(send_function, args, kwargs)
         return
     future = _pool.submit(_run, send_function, args, kwargs)
     _pending.add(future)
     future.add_done_callback(_pending.discard)
+
+
+def send_mail(*args: Any, **kwargs: Any) -> None:
+    """Send one templated message through the adapter's ``send_mail`` hook, off the request path."""
+    from jeto_identity.adapter import get_adapter
+
+    send(get_adapter().send_mail, *args, **kwargs)
 
 
 def wait_for_pending(timeout: float = 10.0) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth import authenticate, login
 from django.http import HttpRequest
 
+from jeto_identity.conf import jeto_settings
 from jeto_identity.core.users import normalize_email
 from jeto_identity.models import User
 
@@ -60,15 +61,13 @@ class PendingLogin:
 
 
 # A stage is a callable (request, user, pending) -> URL of a page the user must complete next, or None.
-# Later features (MFA enrolment/challenge) register theirs; they run in order after the first factor.
+# ``JETO_IDENTITY["LOGIN_STAGES"]`` lists them (dotted paths); they run in order after the first factor.
 Stage = Callable[[HttpRequest, User, PendingLogin], "str | None"]
-_stages: list[Stage] = []
 
 
-def register_stage(stage: Stage) -> Stage:
-    if stage not in _stages:
-        _stages.append(stage)
-    return stage
+def stages() -> list[Stage]:
+    """The configured stages, imported once (again after the settings change)."""
+    return jeto_settings.imported("LOGIN_STAGES")
 
 
 def begin(request: HttpRequest, email: str, next_url: str = "") -> PendingLogin:
@@ -102,7 +101,7 @@ def advance(request: HttpRequest, pending: PendingLogin) -> str | None:
     if user is None:
         abandon(request)
         return None
-    for stage in _stages:
+    for stage in stages():
         url = stage(request, user, pending)
         if url:
             return url
@@ -138,19 +137,18 @@ def session_auth_info(request: HttpRequest) -> dict[str, Any]:
 
 
 # An email router is a callable (request, pending) -> URL to send the browser to instead of the password
-# step (single sign-on registers one), or None. It must answer the same way for unknown and known emails.
+# step (single sign-on is one), or None. It must answer the same way for unknown and known emails.
+# ``JETO_IDENTITY["EMAIL_ROUTERS"]`` lists them (dotted paths), asked in order.
 EmailRouter = Callable[[HttpRequest, PendingLogin], "str | None"]
-_email_routers: list[EmailRouter] = []
 
 
-def register_email_router(router: EmailRouter) -> EmailRouter:
-    if router not in _email_routers:
-        _email_routers.append(router)
-    return router
+def email_routers() -> list[EmailRouter]:
+    """The configured email routers, imported once (again after the settings change)."""
+    return jeto_settings.imported("EMAIL_ROUTERS")
 
 
 def route_email(request: HttpRequest, pending: PendingLogin) -> str | None:
-    for router in _email_routers:
+    for router in email_routers():
         url = router(request, pending)
         if url:
             return url

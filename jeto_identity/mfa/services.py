@@ -25,7 +25,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.util import random_hex
 
 from jeto_identity.conf import jeto_settings
-from jeto_identity.mfa import totp_keys
+from jeto_identity.core import keys
+from jeto_identity.mfa import signals, totp_keys
 from jeto_identity.models import EncryptedTOTPDevice as TOTPDevice  # django-otp's TOTPDevice, secret encrypted at rest
 from jeto_identity.models import Membership, User
 
@@ -124,6 +125,7 @@ def confirm_enrolment(user: User, device_id: int, code: str) -> tuple[VerifyResu
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = _replace_recovery_codes(user)
     logger.info("mfa.enrolled user=%s", user.pk)
+    signals.mfa_enabled.send(sender=User, user=user, device=device)
     return result, codes
 
 
@@ -182,7 +184,9 @@ def _verify_recovery_code(user: User, token: str) -> VerifyResult:
     allowed, info = device.verify_is_allowed()
     if not allowed:
         return VerifyResult(ok=False, locked_until=(info or {}).get("locked_until"))
-    if device.verify_token(_hash_recovery_code(token)):
+    candidates = _recovery_code_hashes(token)  # one per key of the keyring: codes issued before a rotation work
+    stored = device.token_set.filter(token__in=candidates).values_list("token", flat=True).first()
+    if device.verify_token(stored or candidates[0]):
         left = device.token_set.count()
         return VerifyResult(ok=True, method="recovery", device=device, recovery_codes_left=left)
     return VerifyResult(ok=False)
@@ -191,12 +195,16 @@ def _verify_recovery_code(user: User, token: str) -> VerifyResult:
 # --- recovery codes --------------------------------------------------------------------------------------------
 
 
-def _hash_recovery_code(token: str) -> str:
-    """Keyed hash (HMAC-SHA256 with SECRET_KEY, 64 bits kept) stored in django-otp's 16-character token column.
+def _recovery_code_hashes(token: str) -> list[str]:
+    """Keyed hashes (HMAC-SHA256, 64 bits kept) for django-otp's 16-character token column, one per key of the
+    keyring's ``recovery_code`` purpose (SECRET_KEY and its fallbacks unless configured), newest first.
 
     A copy of the database alone does not reveal usable codes.
     """
-    return salted_hmac(_RECOVERY_SALT, token, algorithm="sha256").hexdigest()[:16]
+    return [
+        salted_hmac(_RECOVERY_SALT, token, secret=key, algorithm="sha256").hexdigest()[:16]
+        for key in keys.keys(keys.RECOVERY_CODE)
+    ]
 
 
 def _format_recovery_code(raw: str) -> str:
@@ -207,7 +215,7 @@ def _replace_recovery_codes(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]  # 8 base32 chars = 40 bits each
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=_hash_recovery_code(c)) for c in codes])
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=_recovery_code_hashes(c)[0]) for c in codes])
     return [_format_recovery_code(c) for c in codes]
 
 
@@ -224,18 +232,27 @@ def regenerate_recovery_codes(user: User) -> list[str]:
 # --- removal and reset -----------------------------------------------------------------------------------------
 
 
-def remove_mfa(user: User) -> int:
-    """Delete the user's authenticator app(s) and recovery codes. Returns how many devices were removed."""
+def _delete_devices(user: User) -> int:
     with transaction.atomic():
         totp, _ = TOTPDevice.objects.filter(user=user).delete()
         static, _ = StaticDevice.objects.filter(user=user).delete()
     return totp + static
 
 
+def remove_mfa(user: User) -> int:
+    """Delete the user's authenticator app(s) and recovery codes. Returns how many devices were removed."""
+    removed = _delete_devices(user)
+    if removed:
+        signals.mfa_removed.send(sender=User, user=user, devices=removed)
+    return removed
+
+
 def reset_mfa(actor: User, target: User) -> int:
     """An administrator's reset; the caller checks that ``actor`` may manage ``target``."""
-    removed = remove_mfa(target)
+    removed = _delete_devices(target)
     logger.info("mfa.reset user=%s by=%s", target.pk, actor.pk)
+    if removed:
+        signals.mfa_reset.send(sender=User, user=target, actor=actor, devices=removed)
     return removed
 
 

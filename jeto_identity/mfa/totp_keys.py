@@ -2,9 +2,9 @@
 
 ``enc1:`` + base64url(AES-SIV(secret)), 53 characters, fits the 80-character column. AES-SIV is authenticated
 (a tampered or swapped value fails to decrypt) and the owner's user id is bound in as associated data, so a
-ciphertext copied onto another user's device is useless. Keys come from ``JETO_IDENTITY["TOTP_ENCRYPTION_KEYS"]``
-(first encrypts, all decrypt: rotation) or, when that is empty, from ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``.
-A plain hex key (a device made elsewhere, e.g. in django-otp's admin) still works.
+ciphertext copied onto another user's device is useless. Keys are the keyring's ``totp`` keys
+(``jeto_identity.core.keys``: the first encrypts, every key decrypts). A plain hex key (a device made elsewhere,
+e.g. in django-otp's admin) still works.
 """
 
 from __future__ import annotations
@@ -13,32 +13,19 @@ import base64
 import binascii
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 
-from jeto_identity.conf import jeto_settings
+from jeto_identity.core import keys
 
 PREFIX = "enc1:"
-_INFO = b"jeto_identity totp key encryption v1"
 
 
-class KeyDecryptionError(Exception):
+class KeyDecryptionError(keys.UnreadableSecret):
     """No configured key decrypts this secret (keys rotated away, or the value was tampered with)."""
 
 
-def _derive(secret: str) -> AESSIV:
-    raw = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_INFO).derive(secret.encode())
-    return AESSIV(raw)
-
-
 def _ciphers() -> list[AESSIV]:
-    secrets = list(jeto_settings.TOTP_ENCRYPTION_KEYS) or [
-        settings.SECRET_KEY,
-        *getattr(settings, "SECRET_KEY_FALLBACKS", []),
-    ]
-    return [_derive(s) for s in secrets if s]
+    return [AESSIV(key) for key in keys.keys(keys.TOTP)]
 
 
 def _aad(user_id: object) -> list[bytes]:
@@ -55,10 +42,24 @@ def decrypt(stored: str, user_id: object) -> bytes:
     if not stored.startswith(PREFIX):
         return binascii.unhexlify(stored.encode())
     body = stored[len(PREFIX) :]
-    sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    try:
+        sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise KeyDecryptionError("This device's stored secret is malformed.") from exc
     for cipher in _ciphers():
         try:
             return cipher.decrypt(sealed, _aad(user_id))
         except InvalidTag:
             continue
     raise KeyDecryptionError("No configured TOTP encryption key opens this device's secret.")
+
+
+def reencrypt(stored: str, user_id: object) -> str | None:
+    """``stored`` under the newest key, or None when it already is (or is a plain hex key, left as it is).
+
+    AES-SIV is deterministic, so a value is current exactly when encrypting its secret again gives it back.
+    """
+    if not stored.startswith(PREFIX):
+        return None
+    fresh = encrypt(decrypt(stored, user_id), user_id)
+    return None if fresh == stored else fresh

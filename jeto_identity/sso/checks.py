@@ -12,7 +12,7 @@ SSO_BACKEND = "jeto_identity.sso.oidc.backend.OrganizationOIDCBackend"
 def check_sso(app_configs, **kwargs) -> list[CheckMessage]:
     """Single sign-on: the callback backend is installed; secrets at rest have a key of their own in production."""
     from jeto_identity.conf import jeto_settings
-    from jeto_identity.core.crypto import configured_keys
+    from jeto_identity.core import keys
 
     messages: list[CheckMessage] = []
     if SSO_BACKEND not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
@@ -22,11 +22,13 @@ def check_sso(app_configs, **kwargs) -> list[CheckMessage]:
                 id="jeto_identity.E101",
             )
         )
-    if not settings.DEBUG and not configured_keys():
+    if not settings.DEBUG and not keys.has_own_key(keys.IDP_SECRET):
         messages.append(
             Warning(
-                "JETO_IDENTITY['FIELD_ENCRYPTION_KEYS'] is empty: IdP client secrets are encrypted with a key derived "
-                "from SECRET_KEY, so rotating SECRET_KEY makes them unreadable. Set a key of its own.",
+                "IdP client secrets are encrypted with a key derived from SECRET_KEY: anyone who learns SECRET_KEY "
+                "can read them, and they stay readable only while that SECRET_KEY is kept in SECRET_KEY_FALLBACKS.",
+                hint="Set JETO_IDENTITY['KEYS']['idp_secret'] (or FIELD_ENCRYPTION_KEYS) to a long random value "
+                "of its own, newest first; docs/key-rotation.md has the procedure.",
                 id="jeto_identity.W101",
             )
         )

@@ -4,7 +4,7 @@ A link is keyed on (connection, sub); a ``sub`` only means something at the IdP 
 points a connection at another issuer or client, or (platform admins) at another organisation, the old links
 would let the new IdP sign in as whoever the old one had linked, by asserting their ``sub``. So they go, and each
 person links again under the current rules (confirming with their own credentials where those rules say so).
-Connected in ``JetoIdentityConfig.ready`` with ``sender``.
+``connect()`` is called from ``JetoIdentityConfig.ready``; every receiver has its ``sender``.
 """
 
 from __future__ import annotations

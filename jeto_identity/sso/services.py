@@ -10,7 +10,7 @@ The rules that keep one organisation's IdP inside its own organisation (docs/sec
   in the connection's organisation or in none;
 * an account with power (staff, or owner/admin of any organisation, or a member of another organisation too) is
   never linked silently: its holder confirms the link once with their password and their own second factor;
-* JIT creates only accounts that don't exist yet;
+* JIT creates only accounts that don't exist yet (through the adapter's ``provision_user``);
 * a platform superuser is never signed in through an organisation's IdP.
 """
 
@@ -26,10 +26,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from jeto_identity.adapter import get_adapter
 from jeto_identity.core.organizations import ADMIN_ROLES, Role
 from jeto_identity.core.users import normalize_email
 from jeto_identity.login import services as login_service
 from jeto_identity.models import FederatedIdentity, Membership, Organization, OrganizationDomain, SSOConnection, User
+from jeto_identity.sso import signals
 
 logger = logging.getLogger("jeto_identity.sso")
 
@@ -247,9 +249,18 @@ def mapped_role(connection: SSOConnection, claims: dict[str, Any] | None) -> str
     return max(matched, key=_ROLE_RANK.__getitem__) if matched else role
 
 
+def _role_for(connection: SSOConnection, claims: dict[str, Any] | None) -> str:
+    """The adapter's ``map_role``; a value that is no role refuses the sign-in instead of storing it."""
+    role = get_adapter().map_role(connection, claims)
+    if role not in Role.values:
+        logger.error("adapter map_role gave %r for connection %s: not a role", role, connection.pk)
+        raise SSOLoginRefused("Your organisation's sign-in settings are misconfigured. Contact support.", "bad_role")
+    return role
+
+
 def _sync_membership(connection: SSOConnection, user: User, claims: dict[str, Any] | None, *, may_create: bool) -> None:
     membership = Membership.objects.filter(user=user, organization_id=connection.organization_id).first()
-    role = mapped_role(connection, claims)
+    role = _role_for(connection, claims)
     if membership is None:
         if not may_create:
             raise SSOLoginRefused(
@@ -298,16 +309,29 @@ def resolve_user(connection: SSOConnection, claims: dict[str, Any], *, confirmed
     assertion = Assertion.from_claims(connection, claims)
     try:
         with transaction.atomic():
-            user = _resolve(connection, assertion, confirmed_user)
+            outcome = _resolve(connection, assertion, confirmed_user)
     except IntegrityError:
         # Two callbacks for the same new person at once: the other one won; use its result.
         with transaction.atomic():
-            user = _resolve(connection, assertion, confirmed_user)
+            outcome = _resolve(connection, assertion, confirmed_user)
+    user = outcome.user
+    # Sent here, after the attempt that stood: a retried attempt's work was rolled back and announced nothing.
+    if outcome.provisioned:
+        signals.user_provisioned.send(sender=User, user=user, connection=connection, claims=dict(claims))
+    if outcome.linked is not None:
+        signals.account_linked.send(sender=User, user=user, connection=connection, identity=outcome.linked)
     logger.info("federated sign-in via connection %s for user %s", connection.pk, user.pk)
     return user
 
 
-def _resolve(connection: SSOConnection, assertion: Assertion, confirmed_user: User | None = None) -> User:
+@dataclass(frozen=True)
+class _Outcome:
+    user: User
+    provisioned: bool = False
+    linked: FederatedIdentity | None = None
+
+
+def _resolve(connection: SSOConnection, assertion: Assertion, confirmed_user: User | None = None) -> _Outcome:
     identity = (
         FederatedIdentity.objects.select_for_update()
         .select_related("user")
@@ -322,9 +346,10 @@ def _resolve(connection: SSOConnection, assertion: Assertion, confirmed_user: Us
         identity.email = assertion.email
         identity.last_login_at = timezone.now()
         identity.save(update_fields=["email", "last_login_at"])
-        return user
+        return _Outcome(user)
 
     _check_in_organization(connection, assertion.email)
+    provisioned = False
     user = User.objects.filter(email=assertion.email).first()
     if user is not None:
         if not assertion.email_verified:
@@ -347,26 +372,21 @@ def _resolve(connection: SSOConnection, assertion: Assertion, confirmed_user: Us
             user.email_verified = True
             user.save(update_fields=["email_verified"])
     elif connection.jit_provisioning:
-        user = User.objects.create_user(
-            email=assertion.email,
-            password=None,
-            email_verified=assertion.email_verified,
-            first_name=assertion.given_name,
-            last_name=assertion.family_name,
-        )
+        user = get_adapter().provision_user(connection, assertion)
+        provisioned = True
         _sync_membership(connection, user, assertion.claims, may_create=True)
     else:
         raise SSOLoginRefused(
             f"There's no account for {assertion.email} yet. Ask your administrator to create one.", "no_account"
         )
-    FederatedIdentity.objects.create(
+    identity = FederatedIdentity.objects.create(
         connection=connection,
         subject=assertion.subject,
         user=user,
         email=assertion.email,
         last_login_at=timezone.now(),
     )
-    return user
+    return _Outcome(user, provisioned, identity)
 
 
 # ---- confirming a link with the account's own credentials -------------------------------------------------------

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.contrib.auth import SESSION_KEY
 
+from jeto_identity.conf import DEFAULTS
 from jeto_identity.login import services as login_service
 from jeto_identity.models import FederatedIdentity, Membership, Role, User
 from tests.sso_support import make_connection, path_and_query, query, sso_sign_in, start_sso
@@ -232,16 +233,16 @@ def test_wrong_client_secret_is_a_clear_error(client, acme, strict_idp):
 # ---- the pipeline: SSO is a first factor, not a login -----------------------------------------------------------
 
 
-def test_remaining_stages_run_before_the_session_is_signed_in(client, acme_sso, idp):
-    def second_step(request, user, pending):
-        return None if "otp" in pending.amr else "/mfa/challenge/"
+def second_step(request, user, pending):
+    """A host's extra sign-in stage (configured in JETO_IDENTITY["LOGIN_STAGES"] by the test below)."""
+    return None if "otp" in pending.amr else "/mfa/challenge/"
 
-    login_service.register_stage(second_step)
-    try:
-        idp.put_user("sub-staged", email="staged@acme.test", email_verified=True)
-        response = sso_sign_in(client, idp, "staged@acme.test", "sub-staged")
-    finally:
-        login_service._stages.remove(second_step)
+
+def test_remaining_stages_run_before_the_session_is_signed_in(client, acme_sso, idp, settings):
+    stages = [*settings.JETO_IDENTITY.get("LOGIN_STAGES", DEFAULTS["LOGIN_STAGES"]), f"{__name__}.second_step"]
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "LOGIN_STAGES": stages}
+    idp.put_user("sub-staged", email="staged@acme.test", email_verified=True)
+    response = sso_sign_in(client, idp, "staged@acme.test", "sub-staged")
     assert response.status_code == 302 and response.url == "/mfa/challenge/"
     assert signed_in_user_id(client) is None
     assert client.session[login_service.PENDING_KEY]["amr"] == ["fed"]
