@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Side-by-side benchmark: the portal vs a stock django-oauth-toolkit configuration.
+"""Side-by-side benchmark: the portal with and without its opt-in fast paths vs a stock django-oauth-toolkit setup.
 
 For each configuration it starts gunicorn itself (same worker settings, same middleware, PostgreSQL), loads it
 from this machine with ``wrk`` over keep-alive connections on 127.0.0.1, and reports
@@ -15,7 +15,8 @@ Usage (needs PostgreSQL, and wrk: ``apt-get install -y wrk``)::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jeto_bench python benchmarks/token_endpoint.py
 
 Options: --duration SECONDS (10), --connections N (4), --workers N (2 per CPU), --worker-class gthread|sync (gthread),
---threads N (1), --only portal|stock, --recreate, --prefill N (live tokens in the table first).
+--threads N (1), --only portal|no-fastpaths|stock, --no-fastpaths (skip the portal with them on), --recreate,
+--prefill N (live tokens in the table first).
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-CONFIGS = [("portal", "config.settings"), ("stock DOT", "benchmarks.stock_settings")]
+# (label, key, settings module, environment): the portal with the fast paths (jeto_identity.contrib.fastpaths), the
+# same portal on the stock libraries only, and stock DOT (benchmarks/stock_settings.py, no fast paths either).
+CONFIGS = [
+    ("portal", "portal", "config.settings", {"JETO_FASTPATHS": "true"}),
+    ("portal, no fast paths", "no-fastpaths", "config.settings", {"JETO_FASTPATHS": "false"}),
+    ("stock DOT", "stock", "benchmarks.stock_settings", {}),
+]
 REVOKE_PATHS = {"portal": "/o/revoke/", "stock": "/o/revoke_token/"}  # the portal's path; DOT's stock path
 
 
@@ -300,7 +307,8 @@ def main() -> int:
     parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--only", choices=["portal", "stock"], default=None)
+    parser.add_argument("--only", choices=[key for _, key, _, _ in CONFIGS], default=None)
+    parser.add_argument("--no-fastpaths", action="store_true", help="skip the portal with the fast paths on")
     parser.add_argument("--recreate", action="store_true", help="drop and recreate the (…bench…) database first")
     parser.add_argument("--prefill", type=int, default=0, help="live access tokens to put in the table first")
     args = parser.parse_args()
@@ -332,11 +340,11 @@ def main() -> int:
     results = {}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        for label, settings_module in CONFIGS:
-            key = "portal" if label == "portal" else "stock"
-            if args.only and args.only != key:
+        for label, key, settings_module, extra_env in CONFIGS:
+            if (args.only and args.only != key) or (args.no_fastpaths and key == "portal"):
                 continue
-            env = env_for(settings_module, database_url, redis_url)
+            env = {**env_for(settings_module, database_url, redis_url), **extra_env}
+            key = "stock" if key == "stock" else "portal"  # the client and revocation path it uses
             server = Gunicorn(env, args.port, args.workers, args.threads, args.worker_class)
             with server as base:
                 token = get_token(base, creds[key])
