@@ -1,23 +1,107 @@
-"""System checks for brute-force protection (IDs ``jeto_identity.W50x``)."""
+"""System checks for brute-force protection on django-axes (IDs ``jeto_identity.E50x`` / ``W50x``).
+
+Without axes at all, protection is off: a warning (W501), so a host can choose that knowingly. With axes
+installed, every piece Jeto's throttling relies on must be in place, or guessing is silently unthrottled (or
+a successful sign-in fails): those are errors.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+AXES_BACKEND = "axes.backends.AxesStandaloneBackend"
+AXES_MIDDLEWARE = "axes.middleware.AxesMiddleware"
+CACHE_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+USERNAME_CALLABLE = "jeto_identity.throttle.services.axes_username"
+CLIENT_IP_CALLABLE = "jeto_identity.core.net.client_ip"
+
+
+def _imported(value: Any) -> Any:
+    """A setting that holds a dotted path or the object itself; None when it names nothing importable."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return import_string(value)
+    except ImportError:
+        return None
+
+
+def _is_subclass(value: Any, base: str) -> bool:
+    cls = _imported(value)
+    return isinstance(cls, type) and issubclass(cls, import_string(base))
 
 
 @register(Tags.security)
-def check_brute_force_protection(app_configs, **kwargs) -> list[Warning]:
-    """Password, OTP and client-secret guessing is throttled by django-axes; say so when it is missing."""
+def check_brute_force_protection(app_configs, **kwargs) -> list[CheckMessage]:
+    """Password, OTP and client-secret guessing is throttled by django-axes."""
+    if not apps.is_installed("axes"):
+        return [
+            Warning(
+                "Brute-force protection is off: django-axes is not in INSTALLED_APPS.",
+                hint="Add 'axes' (last) to INSTALLED_APPS with the backend, middleware and AXES_* settings of "
+                "docs/integrators.md, or silence jeto_identity.W501 to run without it knowingly.",
+                id="jeto_identity.W501",
+            )
+        ]
+    messages: list[CheckMessage] = []
     backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
-    if apps.is_installed("axes") and any(b.startswith("axes.backends.") for b in backends):
-        return []
-    return [
-        Warning(
-            "Brute-force protection is off: add 'axes' to INSTALLED_APPS, 'axes.backends.AxesStandaloneBackend' "
-            "first in AUTHENTICATION_BACKENDS and 'axes.middleware.AxesMiddleware' to MIDDLEWARE.",
-            hint="See the security guide (docs/security.md) for the recommended AXES_* settings.",
-            id="jeto_identity.W501",
+    if not any(_is_subclass(b, AXES_BACKEND) for b in backends):
+        messages.append(
+            Error(
+                "django-axes is installed but its backend is not in AUTHENTICATION_BACKENDS: passwords are "
+                "not throttled and a locked-out caller can still sign in.",
+                hint=f"Put '{AXES_BACKEND}' first in AUTHENTICATION_BACKENDS.",
+                id="jeto_identity.E501",
+            )
         )
-    ]
+    if AXES_MIDDLEWARE not in getattr(settings, "MIDDLEWARE", []):
+        messages.append(
+            Error(
+                "django-axes is installed but AxesMiddleware is not in MIDDLEWARE: lockouts surface as errors "
+                "instead of the lockout page.",
+                hint=f"Add '{AXES_MIDDLEWARE}' last in MIDDLEWARE.",
+                id="jeto_identity.E502",
+            )
+        )
+    if not _is_subclass(getattr(settings, "AXES_HANDLER", ""), CACHE_HANDLER):
+        messages.append(
+            Error(
+                "AXES_HANDLER is not a cache handler: Jeto's OTP, recovery-code and client-secret throttling and "
+                "the Lockouts admin keep their counters in the cache.",
+                hint=f"Set AXES_HANDLER = '{CACHE_HANDLER}' (counters in the 'default' cache: Redis in production).",
+                id="jeto_identity.E503",
+            )
+        )
+    if _imported(getattr(settings, "AXES_USERNAME_CALLABLE", None)) is not _imported(USERNAME_CALLABLE):
+        messages.append(
+            Error(
+                "AXES_USERNAME_CALLABLE is not Jeto's: sign-in forms post 'email', so axes would count failures "
+                "against no account (or against each spelling of an email separately).",
+                hint=f"Set AXES_USERNAME_CALLABLE = '{USERNAME_CALLABLE}'.",
+                id="jeto_identity.E504",
+            )
+        )
+    parameters = getattr(settings, "AXES_LOCKOUT_PARAMETERS", None) or []
+    if "username" not in parameters or "ip_address" not in parameters:
+        messages.append(
+            Error(
+                "AXES_LOCKOUT_PARAMETERS must count failures per account and per address, separately.",
+                hint='Set AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"].',
+                id="jeto_identity.E505",
+            )
+        )
+    if _imported(getattr(settings, "AXES_CLIENT_IP_CALLABLE", None)) is not _imported(CLIENT_IP_CALLABLE):
+        messages.append(
+            Warning(
+                "AXES_CLIENT_IP_CALLABLE is not Jeto's: throttling reads client addresses without "
+                "JETO_IDENTITY['TRUSTED_PROXIES'] (audit events and lockouts may disagree on the address).",
+                hint=f"Set AXES_CLIENT_IP_CALLABLE = '{CLIENT_IP_CALLABLE}'.",
+                id="jeto_identity.W502",
+            )
+        )
+    return messages
