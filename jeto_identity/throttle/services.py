@@ -1,4 +1,5 @@
-"""Brute-force throttling on django-axes (cache handler: counters in Redis, shared by every node).
+"""Brute-force throttling on django-axes, through whichever handler the host configured (``AXES_HANDLER``; the
+portal uses the cache handler, counters in Redis shared by every node).
 
 Passwords are throttled by axes itself: its backend runs first in ``AUTHENTICATION_BACKENDS`` and every failed
 ``authenticate()`` counts against the email *and* the source address, known account or not, so a lockout says
@@ -93,8 +94,8 @@ def failed(request: HttpRequest, scope: str, key: str) -> bool:
 def succeeded(request: HttpRequest, scope: str, key: str) -> None:
     """A right guess resets the key's counter (never the address's: that would let a stuffing run reset it).
 
-    When ``check`` saw the counter at zero (Jeto's axes handler leaves the counts it read on the request), there
-    is nothing to reset and the cache round trip is skipped: the common case on the token endpoint.
+    When ``check`` saw the counter at zero (the fast-path axes handler leaves the counts it read on the request),
+    there is nothing to reset and the round trip is skipped: the common case on the token endpoint.
     """
     if not enabled():
         return
@@ -113,16 +114,18 @@ def _username_keys(username: str) -> list[str]:
 
 
 def clear(*, username: str = "", ip_address: str | None = None) -> int:
-    """Lift a lockout: delete the account's and/or the address's counters (what the admin action calls)."""
-    from axes.helpers import make_cache_key_list
+    """Lift a lockout: reset the account's and/or the address's failures (what the admin action calls).
 
-    cache = _handler().get_implementation().cache
-    keys = _username_keys(username) if username else []
+    Through axes' public ``reset_attempts``, so it works with any handler: the cache handler deletes the counters;
+    the database handler deletes the attempt rows, each of which counted against both the account and its address.
+    """
+    if not enabled():
+        return 0
+    canonical = axes_username(None, {"email": username}) if username else None  # the form axes stored
+    count = _handler().reset_attempts(username=canonical) if canonical else 0
     if ip_address:
-        keys += make_cache_key_list([{"ip_address": ip_address}])
-    if keys:
-        cache.delete_many(keys)
-    return len(keys)
+        count += _handler().reset_attempts(ip_address=ip_address)
+    return count
 
 
 def remember_lockout(username: str | None, ip_address: str | None, failures: int | None) -> Lockout | None:
