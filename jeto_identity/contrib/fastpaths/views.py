@@ -16,7 +16,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.signals import app_authorized
@@ -33,7 +32,6 @@ def remember_issued(access_token: Any) -> None:
         bucket.append(access_token)
 
 
-@method_decorator(csrf_exempt, name="dispatch")
 class TokenView(provider_views.TokenView):
     """Jeto's token endpoint, sending ``app_authorized`` with the token already in hand."""
 
