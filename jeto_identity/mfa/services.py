@@ -233,10 +233,11 @@ def regenerate_recovery_codes(user: User) -> list[str]:
 
 
 def _delete_devices(user: User) -> int:
+    """Delete the user's devices; how many devices (not rows: a device's recovery codes go with it)."""
     with transaction.atomic():
-        totp, _ = TOTPDevice.objects.filter(user=user).delete()
-        static, _ = StaticDevice.objects.filter(user=user).delete()
-    return totp + static
+        _, totp = TOTPDevice.objects.filter(user=user).delete()
+        _, static = StaticDevice.objects.filter(user=user).delete()
+    return totp.get(TOTPDevice._meta.label, 0) + static.get(StaticDevice._meta.label, 0)
 
 
 def remove_mfa(user: User) -> int:
