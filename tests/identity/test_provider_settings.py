@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -62,3 +64,14 @@ def test_the_portal_uses_the_helper():
     portal = settings.OAUTH2_PROVIDER
     assert {k: portal[k] for k in expected if k not in tuned} == {k: v for k, v in expected.items() if k not in tuned}
     assert issubclass(import_string(portal["OAUTH2_VALIDATOR_CLASS"]), JetoOAuth2Validator)
+
+
+def test_the_first_key_can_be_made_while_its_absence_is_a_check_error(settings, tmp_path):
+    from django.core.management import load_command_class
+    from django.core.management.base import OutputWrapper
+
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": ""}  # E301
+    command = load_command_class("jeto_identity", "oidckeys")
+    command.stdout = OutputWrapper(io.StringIO())
+    command.run_from_argv(["manage.py", "oidckeys", "rotate", "--dir", str(tmp_path)])  # as from a shell: checks run
+    assert oauth2_provider_settings(key_dir=tmp_path)["OIDC_RSA_PRIVATE_KEY"]
