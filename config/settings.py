@@ -29,6 +29,8 @@ if not SECRET_KEY:
             "or DEBUG=true for local development."
         )
     SECRET_KEY = "insecure-development-only-key-do-not-use-in-production-0123456789abcdef"
+# Rotating SECRET_KEY: the old one here (comma-separated) keeps sessions, reset links and stored secrets working.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -242,7 +244,6 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
     issuer=JETO_ISSUER,
     signing_key=_OIDC_KEYS.current,
     previous_signing_keys=_OIDC_KEYS.previous,
-    ACCESS_TOKEN_GENERATOR="jeto_identity.provider.tokens.generate_token",  # 256-bit tokens (docs/integrators.md)
     AUTHORIZATION_CODE_EXPIRE_SECONDS=min(env.int("OIDC_CODE_LIFETIME", default=60), 600),  # RFC 6749: <= 10 min
     ACCESS_TOKEN_EXPIRE_SECONDS=env.int("OIDC_ACCESS_TOKEN_LIFETIME", default=15 * 60),
     ID_TOKEN_EXPIRE_SECONDS=env.int("OIDC_ID_TOKEN_LIFETIME", default=15 * 60),
