@@ -76,6 +76,7 @@ def oauth2_provider_settings(
         "OIDC_RSA_PRIVATE_KEYS_INACTIVE": keys.previous,
         "OIDC_SERVER_CLASS": SERVER_CLASS,
         "OAUTH2_VALIDATOR_CLASS": VALIDATOR_CLASS,
+        "ACCESS_TOKEN_GENERATOR": "jeto_identity.provider.tokens.generate_token",  # 256 bits from one 32-byte read
         # What the provider offers, stated once: DOT enforces PKCE_REQUIRED and the COMPLIANT_BCP_RFC9700_* gates
         # below (no plain PKCE, implicit or password grant); Jeto's server dispatches only these response and grant
         # types, and discovery publishes them (jeto_identity.provider.server).
