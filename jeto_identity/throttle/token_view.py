@@ -1,8 +1,8 @@
-"""The token endpoint with client-secret guessing throttled (django-oauth-toolkit's TokenView + django-axes).
+"""Client-secret guessing at the token endpoint, throttled with django-axes (``ThrottledTokenMixin``).
 
-Mount it instead of DOT's own view: ``path("o/token/", ThrottledTokenView.as_view(), name="token")`` before
-``include("oauth2_provider.urls")``. A client ID that has failed authentication too often, or an address that
-has, gets 429 ``too_many_requests`` (for every client ID, known or not) until the cool-off passes.
+The provider's token view (``jeto_identity.provider.views.TokenView``) puts the mixin in front of DOT's. A client
+ID that has failed authentication too often, or an address that has, gets 429 ``too_many_requests`` (for every
+client ID, known or not) until the cool-off passes.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import binascii
 from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from oauth2_provider.views import TokenView
 
 from jeto_identity.throttle import services as throttle
 
 MAX_CLIENT_ID = 100
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def presented_client_id(request: HttpRequest) -> str:
@@ -50,18 +48,9 @@ class ThrottledTokenMixin:
         if _has_nul(request, client_id):
             # PostgreSQL cannot even compare a string holding NUL; DOT would answer 500.
             return JsonResponse({"error": "invalid_request", "error_description": "malformed parameter"}, status=400)
-        if request.POST.get("grant_type") == DEVICE_GRANT and not request.POST.get("device_code"):
-            # DOT indexes request.POST["device_code"] and would answer 500.
-            return JsonResponse(
-                {"error": "invalid_request", "error_description": "device_code is required"}, status=400
-            )
         response = super().post(request, *args, **kwargs)
         if response.status_code == 401:  # invalid_client: a wrong secret (or an unknown client ID)
             throttle.failed(request, throttle.CLIENT_SECRET, key)
         elif response.status_code == 200 and client_id:
             throttle.succeeded(request, throttle.CLIENT_SECRET, client_id)
         return response
-
-
-class ThrottledTokenView(ThrottledTokenMixin, TokenView):
-    pass
