@@ -87,8 +87,8 @@ def test_public_client_cannot_use_client_credentials(client, acme):
     issued = clients.issue_client(organization=acme, name="Public", scopes="org:read")
     OAuthClient.objects.filter(pk=issued.client.pk).update(client_type=OAuthClient.CLIENT_PUBLIC)
     response = request_token(client, issued.client_id, issued.client_secret)
-    assert response.status_code in (400, 401)
-    assert response.json()["error"] in ("unauthorized_client", "invalid_client")
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
     assert not AccessToken.objects.exists()
 
 
@@ -218,7 +218,7 @@ def test_introspection_tells_a_connection_about_its_own_tokens_only(client, acme
     )
     assert by_body.json() == {"active": False}
     wrong = client.post("/o/introspect/", {"token": acme_token}, HTTP_AUTHORIZATION=basic(acme_conn.client_id, "x"))
-    assert wrong.status_code in (401, 403)
+    assert wrong.status_code == 401
 
 
 def test_introspection_cannot_be_tricked_by_naming_another_client(client, acme_conn, globex_conn):
@@ -229,21 +229,19 @@ def test_introspection_cannot_be_tricked_by_naming_another_client(client, acme_c
         {"token": globex_token, "client_id": acme_conn.client_id, "client_secret": acme_conn.client_secret},
         HTTP_AUTHORIZATION=basic(globex_conn.client_id, "not-the-secret"),
     )
-    assert response.status_code in (200, 401, 403)
-    if response.status_code == 200:
-        assert response.json() == {"active": False}
+    assert response.status_code == 200 and response.json() == {"active": False}  # Acme asked about Globex's token
 
 
 def test_nul_bytes_in_credentials_are_a_clear_4xx_not_500(client, acme_conn):
     response = request_token(client, "abc\x00def", "secret", method="post")
-    assert response.status_code in (400, 401)
-    response = request_token(client, acme_conn.client_id, "sec\x00ret")
-    assert response.status_code in (400, 401)
+    assert response.status_code == 400
+    response = request_token(client, acme_conn.client_id, "sec\x00ret")  # in the Authorization header
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+    response = request_token(client, acme_conn.client_id, "sec\x00ret", method="post")
+    assert response.status_code == 400
     introspect = client.post(
         "/o/introspect/",
         {"token": "x", "client_id": "a\x00b"},
         HTTP_AUTHORIZATION=basic(acme_conn.client_id, acme_conn.client_secret),
     )
-    assert introspect.status_code in (200, 400, 401)
-    if introspect.status_code == 200:
-        assert introspect.json() == {"active": False}
+    assert introspect.status_code == 400

@@ -77,7 +77,7 @@ def attackers_other_org(acme_admin) -> Organization:
 
 def test_org_admin_cannot_rename_a_verified_domain_on_its_change_form(as_acme_admin, acme, acme_domain):
     response = as_acme_admin.post(domain_url(acme_domain), {"domain": "partner.test", "organization": str(acme.pk)})
-    assert response.status_code in (200, 302)
+    assert response.status_code == 302
     acme_domain.refresh_from_db()
     assert (acme_domain.domain, acme_domain.organization_id, acme_domain.verified) == ("acme.test", acme.pk, True)
     assert not OrganizationDomain.objects.filter(domain="partner.test").exists()
@@ -100,7 +100,7 @@ def test_org_admin_cannot_move_a_verified_domain_to_another_organisation_they_ow
     response = as_acme_admin.post(
         domain_url(acme_domain), {"domain": "acme.test", "organization": str(attackers_other_org.pk)}
     )
-    assert response.status_code in (200, 302)
+    assert response.status_code == 302
     acme_domain.refresh_from_db()
     assert (acme_domain.organization_id, acme_domain.verified) == (acme.pk, True)
 
@@ -318,7 +318,7 @@ def test_the_add_is_one_transaction(as_acme_admin, acme, monkeypatch):
     monkeypatch.setattr(Membership.objects, "get_or_create", fail)
     as_acme_admin.raise_request_exception = False
     response = add_person(as_acme_admin, "sam@partner.test", acme)
-    assert response.status_code >= 500
+    assert response.status_code == 500
     assert not User.objects.filter(email="sam@partner.test").exists()
 
 
