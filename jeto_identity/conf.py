@@ -47,12 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_SECRET_BYTES": 32,
     # After a rotation the previous secret keeps working this long (seconds), so deployments can roll over.
     "CLIENT_SECRET_GRACE_SECONDS": 24 * 60 * 60,
-    # Scopes an application connection may hold: name -> description (shown in admin and the OpenAPI document).
-    "API_SCOPES": {
-        "org:read": "Read the organisation the client belongs to.",
-        "members:read": "List the organisation's members.",
-        "members:write": "Change a member's role.",
-    },
+    # Scopes an application connection may hold: name -> description (shown in admin). The host's API defines
+    # them (the portal: the Jeto API's); pass the same dict to oauth2_provider_settings(api_scopes=...).
+    "API_SCOPES": {},
     # How long a web process may reuse a bearer-token check before asking the database again (seconds). This is
     # the bound on how long a revoked token or a disabled client's token can still be accepted. At most 5.
     "BEARER_CACHE_SECONDS": 1.0,
