@@ -1,8 +1,8 @@
 """Wiring only: importing each feature's ``checks`` module registers its system checks.
 
 Check IDs are unique across the app; each feature has its own range (listed in docs/integrators.md):
-core ``E00x``, single sign-on ``E10x``/``W10x``, MFA ``E20x``, OpenID Provider ``E30x``/``W30x``, application
-connections ``E40x``/``W40x``, brute-force protection ``W50x``.
+core ``E00x``/``W00x``, single sign-on ``E10x``/``W10x``, MFA ``E20x``, OpenID Provider ``E30x``/``W30x``,
+application connections ``E40x``/``W40x``, brute-force protection ``E50x``/``W50x``.
 """
 
 from jeto_identity.connections import checks as connections_checks  # noqa: F401

@@ -1,130 +1,138 @@
-"""The distribution installs into a brand-new Django project: build the wheel, install it, check and migrate."""
+"""The wheel holds the app and only the app, and runs on its declared dependencies alone.
+
+Built from the repository's tracked files; installed by pip, with its dependencies from the package registry,
+into a virtualenv that sees no other site-packages (see ``host.py``).
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import site
-import subprocess
+import ast
+import json
+import re
 import sys
-import textwrap
-import venv
+import zipfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.packaging.host import run
+
 pytestmark = pytest.mark.slow
 
-HOST_SETTINGS = textwrap.dedent(
-    """
-    SECRET_KEY = "host-project-test-key-0123456789abcdefghijklmnopqrstuvwxyz"
-    DEBUG = False
-    ALLOWED_HOSTS = ["localhost"]
-    INSTALLED_APPS = [
-        "django.contrib.admin",
-        "django.contrib.auth",
-        "django.contrib.contenttypes",
-        "django.contrib.sessions",
-        "django.contrib.messages",
-        "django.contrib.staticfiles",
-        "oauth2_provider",
-        "django_otp",
-        "django_otp.plugins.otp_totp",
-        "django_otp.plugins.otp_static",
-        "jeto_identity",
-    ]
-    MIDDLEWARE = [
-        "django.middleware.security.SecurityMiddleware",
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django_otp.middleware.OTPMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-        "jeto_identity.mfa.middleware.MFAPolicyMiddleware",
-        "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    ]
-    ROOT_URLCONF = "host.urls"
-    TEMPLATES = [{
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "APP_DIRS": True,
-        "OPTIONS": {"context_processors": [
-            "django.template.context_processors.request",
-            "django.contrib.auth.context_processors.auth",
-            "django.contrib.messages.context_processors.messages",
-        ]},
-    }]
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "host.sqlite3"}}
-    AUTH_USER_MODEL = "jeto_identity.User"
-    AUTHENTICATION_BACKENDS = [
-        "jeto_identity.backends.EmailBackend",
-        "jeto_identity.sso.oidc.backend.OrganizationOIDCBackend",
-    ]
-    OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
-    LOGIN_URL = "jeto_identity:login"
-    STATIC_URL = "static/"
-    USE_TZ = True
-    DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-    """
-)
-HOST_URLS = textwrap.dedent(
-    """
-    from django.contrib import admin
-    from django.urls import include, path
-
-    urlpatterns = [path("admin/", admin.site.urls), path("", include("jeto_identity.urls"))]
-    """
-)
+# Imports allowed to be missing on the declared dependencies: opt-in modules and guarded imports, each with the
+# extra that provides it. Anything else the wheel imports must be a declared dependency.
+OPTIONAL_IMPORTS = {"csp": ("django-csp", "fastpaths"), "redis": ("redis", "fastpaths")}
+OPTIONAL_MODULES = ("jeto_identity.contrib.",)
 
 
-def _run(*args: str | Path, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+def _requirement_name(line: str) -> str:
+    return re.split(r"[\s\[<>=!~;(]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _metadata(wheel: Path) -> tuple[set[str], dict[str, set[str]]]:
+    """Declared dependencies, and the distributions of each extra."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = archive.read(name).decode().splitlines()
+    required: set[str] = set()
+    extras: dict[str, set[str]] = {}
+    for line in lines:
+        if not line.startswith("Requires-Dist:"):
+            continue
+        requirement = line.split(":", 1)[1]
+        extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)", requirement)
+        if extra:
+            extras.setdefault(extra[1], set()).add(_requirement_name(requirement))
+        else:
+            required.add(_requirement_name(requirement))
+    return required, extras
+
+
+def _imports(wheel: Path) -> dict[str, set[str]]:
+    """Top-level names the wheel's modules import anywhere (module level or inside functions) -> modules."""
+    found: dict[str, set[str]] = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if not name.endswith(".py"):
+                continue
+            for node in ast.walk(ast.parse(archive.read(name))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for module in modules:
+                    found.setdefault(module.split(".")[0], set()).add(name)
+    return {top: files for top, files in found.items() if top not in sys.stdlib_module_names and top != "jeto_identity"}
+
+
+def test_wheel_holds_the_app_with_its_templates_and_nothing_else(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    packages = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert packages == {"jeto_identity"}  # not the portal, its settings or the tests
+    assert "jeto_identity/templates/jeto_identity/base.html" in names
+    assert any(n.startswith("jeto_identity/templates/jeto_identity/login/") for n in names)
+    assert any(n.startswith("jeto_identity/migrations/0001_") for n in names)
+    assert "jeto_identity/login/views.py" in names  # admin_login ships with the app
+
+
+def test_everything_the_wheel_imports_is_a_declared_dependency(wheel, host_python):
+    required, extras = _metadata(wheel)
+    imports = _imports(wheel)
+    script = "import importlib.metadata as m, json; print(json.dumps(m.packages_distributions()))"
+    distributions = json.loads(run(host_python, "-c", script, cwd=wheel.parent).stdout)
+    undeclared = {}
+    for top, files in sorted(imports.items()):
+        if top in OPTIONAL_IMPORTS:
+            distribution, extra = OPTIONAL_IMPORTS[top]
+            assert distribution in extras.get(extra, set()), f"{top}: {distribution} is not in the {extra!r} extra"
+            continue
+        dists = {_requirement_name(d) for d in distributions.get(top, [])}
+        if not dists & required:
+            undeclared[top] = sorted(files)
+    assert undeclared == {}, f"imported but not declared in [project] dependencies: {undeclared}"
+
+
+IMPORT_ALL = """
+import importlib, json, sys, zipfile
+import django
+django.setup()
+failed = {}
+for name in sorted(sys.argv[1:]):
+    try:
+        importlib.import_module(name)
+    except ImportError as exc:
+        failed[name] = getattr(exc, "name", None) or str(exc)
+print(json.dumps(failed))
+"""
+
+
+def test_every_module_imports_on_the_declared_dependencies_alone(wheel, host_project):
+    with zipfile.ZipFile(wheel) as archive:
+        modules = sorted(
+            n[: -len(".py")].replace("/", ".").removesuffix(".__init__")
+            for n in archive.namelist()
+            if n.endswith(".py")
+        )
+    where = host_project.manage("shell", "--no-imports", "-c", "import jeto_identity; print(jeto_identity.__file__)")
+    assert "site-packages" in where.stdout, "jeto_identity must come from the installed wheel"
+    result = run(host_project.python, "-c", IMPORT_ALL, *modules, cwd=host_project.directory, env=host_project.env)
+    failed = json.loads(result.stdout.strip().splitlines()[-1])
+    unexpected = {
+        module: missing
+        for module, missing in failed.items()
+        if not (module.startswith(OPTIONAL_MODULES) and missing.split(".")[0] in OPTIONAL_IMPORTS)
+    }
+    assert unexpected == {}
+    assert len(modules) > 100
+
+
+def test_nothing_from_the_development_tree_is_importable(host_project):
+    script = (
+        "import importlib.util as u, json;"
+        "print(json.dumps([m for m in ('config', 'jeto_portal', 'tests', 'pytest', 'authlib') if u.find_spec(m)]))"
     )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
-def test_wheel_installs_into_a_fresh_host_project(tmp_path):
-    # Build from a clean copy of the source: a stale build/ directory in the work tree must not leak into the wheel.
-    source = tmp_path / "source"
-    shutil.copytree(
-        ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv", "build", "dist", "*.egg-info", "var", "staticfiles", "db.sqlite3", "__pycache__"
-        ),
-    )
-    dist = tmp_path / "dist"
-    _run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, source, cwd=tmp_path)
-    wheels = list(dist.glob("jeto_identity-*.whl"))
-    assert len(wheels) == 1
-
-    # A throwaway virtualenv. The wheel itself is installed for real; its dependencies are borrowed from this
-    # test run's environment through a .pth file so the test needs no network.
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    _run(python, "-m", "pip", "install", "--no-deps", "--no-index", wheels[0], cwd=tmp_path)
-    purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path)
-    deps = [p for p in site.getsitepackages() if Path(p).exists()]
-    Path(purelib.stdout.strip(), "borrowed_deps.pth").write_text("\n".join(deps) + "\n")
-
-    project = tmp_path / "project"
-    (project / "host").mkdir(parents=True)
-    (project / "host" / "__init__.py").write_text("")
-    (project / "host" / "settings.py").write_text(HOST_SETTINGS)
-    (project / "host" / "urls.py").write_text(HOST_URLS)
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "PYTHONPATH"}}
-    env["DJANGO_SETTINGS_MODULE"] = "host.settings"
-
-    where = _run(python, "-c", "import jeto_identity; print(jeto_identity.__file__)", cwd=project, env=env)
-    assert str(env_dir) in where.stdout, "jeto_identity must come from the installed wheel, not the source tree"
-    templates = Path(where.stdout.strip()).parent / "templates" / "jeto_identity" / "login_email.html"
-    assert templates.exists(), "templates must ship in the wheel"
-
-    _run(python, "-m", "django", "check", cwd=project, env=env)
-    migrated = _run(python, "-m", "django", "migrate", "--noinput", cwd=project, env=env)
-    assert "Applying jeto_identity.0001_initial... OK" in migrated.stdout
-    _run(python, "-m", "django", "makemigrations", "--check", "--dry-run", cwd=project, env=env)
+    result = run(host_project.python, "-c", script, cwd=host_project.directory, env=host_project.env)
+    assert json.loads(result.stdout) == []
