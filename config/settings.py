@@ -152,6 +152,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 JETO_ISSUER = env.str("JETO_ISSUER", default="").rstrip("/")
+# The Jeto API's scopes (jeto_portal.api): what an organisation's application connection may be granted.
+_API_SCOPES = {
+    "org:read": "Read the organisation the client belongs to.",
+    "members:read": "List the organisation's members.",
+    "members:write": "Change a member's role.",
+}
 JETO_IDENTITY = {
     "ISSUER": JETO_ISSUER,
     "PASSWORD_MIN_LENGTH": JETO_PASSWORD_MIN_LENGTH,
@@ -161,6 +167,7 @@ JETO_IDENTITY = {
     "SSO_HTTP_TIMEOUT": env.float("JETO_SSO_HTTP_TIMEOUT", default=5.0),
     "SSO_ALLOW_LOCAL_IDPS": env.bool("JETO_SSO_ALLOW_LOCAL_IDPS", default=DEBUG),
     # Application connections (client credentials).
+    "API_SCOPES": _API_SCOPES,
     "CLIENT_SECRET_PEPPER": env.list("CLIENT_SECRET_PEPPER", default=[]),  # comma-separated, newest first
     "CLIENT_SECRET_GRACE_SECONDS": env.int("CLIENT_SECRET_GRACE_SECONDS", default=24 * 60 * 60),
     "BEARER_CACHE_SECONDS": env.float("API_BEARER_CACHE_SECONDS", default=1.0),
@@ -238,12 +245,13 @@ if not _OIDC_KEYS.current:
     )
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "jeto_identity.OAuthClient"
-# Jeto's server, validator, scopes (OIDC + JETO_IDENTITY["API_SCOPES"]), PKCE S256, RFC 9700 switches and the
+# Jeto's server, validator, scopes (OIDC + the Jeto API's), PKCE S256, RFC 9700 switches and the
 # application connections' client-secret scheme come from the app; the portal sets lifetimes from the environment.
 OAUTH2_PROVIDER = oauth2_provider_settings(
     issuer=JETO_ISSUER,
     signing_key=_OIDC_KEYS.current,
     previous_signing_keys=_OIDC_KEYS.previous,
+    api_scopes=_API_SCOPES,
     AUTHORIZATION_CODE_EXPIRE_SECONDS=min(env.int("OIDC_CODE_LIFETIME", default=60), 600),  # RFC 6749: <= 10 min
     ACCESS_TOKEN_EXPIRE_SECONDS=env.int("OIDC_ACCESS_TOKEN_LIFETIME", default=15 * 60),
     ID_TOKEN_EXPIRE_SECONDS=env.int("OIDC_ID_TOKEN_LIFETIME", default=15 * 60),

@@ -5,7 +5,7 @@
     OAUTH2_PROVIDER = oauth2_provider_settings(issuer="https://id.example.com", key_dir=BASE_DIR / "oidc-keys")
 
 Free of Django settings access (it runs while settings load). The dict names Jeto's server and validator, the
-OIDC and Jeto API scopes, PKCE S256 only, the RFC 9700 switches, token lifetimes and the application
+OIDC scopes and the host's API scopes, PKCE S256 only, the RFC 9700 switches, token lifetimes and the application
 connections' client-secret scheme; any DOT setting can be overridden by keyword (``ACCESS_TOKEN_EXPIRE_SECONDS=600``).
 A missing signing key is left empty on purpose: ``manage.py check`` then reports ``jeto_identity.E301``.
 """
@@ -29,12 +29,6 @@ OIDC_SCOPES: dict[str, str] = {
     "profile": "Your name",
     "email": "Your email address",
     "organizations": "Your organisations and your role in each",
-}
-# JETO_IDENTITY["API_SCOPES"]'s default (application connections); kept equal by a test.
-DEFAULT_API_SCOPES: dict[str, str] = {
-    "org:read": "Read the organisation the client belongs to.",
-    "members:read": "List the organisation's members.",
-    "members:write": "Change a member's role.",
 }
 
 
@@ -65,10 +59,10 @@ def oauth2_provider_settings(
     ``issuer``: ``JETO_IDENTITY["ISSUER"]`` (empty: each request's own root URL). The signing key is
     ``signing_key`` (PEM, with ``previous_signing_keys`` still published), else ``current.pem`` in ``key_dir``
     (``manage.py oidckeys rotate --dir`` creates and rotates it; ``generate_key=True`` creates it on first use,
-    for development). ``api_scopes``: ``JETO_IDENTITY["API_SCOPES"]`` when you changed it.
+    for development). ``api_scopes``: ``JETO_IDENTITY["API_SCOPES"]``, the scopes your API grants applications.
     """
     keys = _keys(signing_key, previous_signing_keys, key_dir, generate_key)
-    scopes = {**OIDC_SCOPES, **(DEFAULT_API_SCOPES if api_scopes is None else dict(api_scopes))}
+    scopes = {**OIDC_SCOPES, **dict(api_scopes or {})}
     provider: dict[str, Any] = {
         "OIDC_ENABLED": True,
         "OIDC_ISS_ENDPOINT": (issuer or "").rstrip("/"),

@@ -10,11 +10,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from jeto_identity.conf import DEFAULTS
 from jeto_identity.provider.keys import generate_private_key_pem
-from jeto_identity.provider.settings import DEFAULT_API_SCOPES, OIDC_SCOPES, oauth2_provider_settings
+from jeto_identity.provider.settings import OIDC_SCOPES, oauth2_provider_settings
 
 
-def test_default_api_scopes_are_jeto_identitys_default():
-    assert DEFAULT_API_SCOPES == DEFAULTS["API_SCOPES"]
+def test_the_app_defines_no_api_scopes_of_its_own():
+    assert DEFAULTS["API_SCOPES"] == {}
+    assert set(oauth2_provider_settings()["SCOPES"]) == set(OIDC_SCOPES)
 
 
 def test_names_our_server_and_validator_and_every_scope():
@@ -23,7 +24,7 @@ def test_names_our_server_and_validator_and_every_scope():
     assert provider["OIDC_ISS_ENDPOINT"] == "https://id.example.com"
     assert provider["OIDC_SERVER_CLASS"] == "jeto_identity.provider.server.JetoServer"
     assert provider["OAUTH2_VALIDATOR_CLASS"] == "jeto_identity.provider.validators.JetoOAuth2Validator"
-    assert set(provider["SCOPES"]) == {*OIDC_SCOPES, *DEFAULT_API_SCOPES}
+    assert set(provider["SCOPES"]) == set(OIDC_SCOPES)
     assert provider["PKCE_REQUIRED"] is True and provider["OIDC_RESPONSE_TYPES_SUPPORTED"] == ["code"]
     assert provider["OIDC_RSA_PRIVATE_KEY"] == ""  # no key: left to the system check (E301), not hidden
 
@@ -59,6 +60,7 @@ def test_the_portal_uses_the_helper():
         issuer=settings.JETO_IDENTITY["ISSUER"],
         signing_key=settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"],
         previous_signing_keys=settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEYS_INACTIVE"],
+        api_scopes=settings.JETO_IDENTITY["API_SCOPES"],
     )
     tuned = {"OAUTH2_VALIDATOR_CLASS"} | {k for k in expected if k.endswith("_EXPIRE_SECONDS")}  # env / fast paths
     portal = settings.OAUTH2_PROVIDER
