@@ -40,8 +40,10 @@ from jeto_identity.contrib.fastpaths.insert import FastInsert
 from jeto_identity.contrib.fastpaths.lookup import ExactLookup
 from jeto_identity.contrib.fastpaths.throttle import CacheHandler
 from jeto_identity.contrib.fastpaths.validators import FastPathsOAuth2Validator
+from jeto_identity.contrib.fastpaths.views import TokenView as FastTokenView
 from jeto_identity.models import OAuthClient
 from jeto_identity.provider.tokens import generate_token
+from jeto_identity.provider.views import TokenView as ProviderTokenView
 from jeto_identity.throttle import services as throttle
 from tests.api_clients_support import api, request_token
 from tests.requirements import require_postgresql, require_redis
@@ -51,6 +53,13 @@ FAST_VALIDATOR = "jeto_identity.contrib.fastpaths.validators.FastPathsOAuth2Vali
 FAST_HANDLER = "jeto_identity.contrib.fastpaths.throttle.CacheHandler"
 
 
+def _forget_oauthlib_cores() -> None:
+    """DOT keeps each token view's oauthlib server (and validator) from its first request: build them again."""
+    for view in (FastTokenView, ProviderTokenView):
+        if "_oauthlib_core" in view.__dict__:
+            del view._oauthlib_core
+
+
 @pytest.fixture(autouse=True)
 def fastpaths(settings):
     """The validator, token endpoint and axes handler of the fast paths (the rest is built by each test)."""
@@ -58,8 +67,10 @@ def fastpaths(settings):
     settings.ROOT_URLCONF = "tests.identity.fastpaths_urls"
     settings.AXES_HANDLER = FAST_HANDLER
     AxesProxyHandler.get_implementation(force=True)
+    _forget_oauthlib_cores()
     yield
     AxesProxyHandler.implementation = None  # reloaded from the restored settings on next use
+    _forget_oauthlib_cores()
 
 
 # -- Redis cache: one client per pool ---------------------------------------------------------------------------
@@ -444,7 +455,9 @@ def test_with_another_validator_the_token_is_read_back_as_dot_does(client, acme_
         **settings.OAUTH2_PROVIDER,
         "OAUTH2_VALIDATOR_CLASS": "jeto_identity.provider.validators.JetoOAuth2Validator",
     }
+    _forget_oauthlib_cores()
     body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
+    assert type(FastTokenView.get_oauthlib_core().server.request_validator).__name__ == "JetoOAuth2Validator"
     row = get_access_token_model().objects.get(token_checksum=bearer.checksum(body["access_token"]))
     assert [token.pk for token in authorized_tokens] == [row.pk]
 
