@@ -68,6 +68,7 @@ class HostData:
     rp_client_secret: str
     api_client_id: str
     api_client_secret: str
+    api_scope: str
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +90,10 @@ def host_data(host_project) -> HostData:
     rp = json.loads(
         host_project.manage("createoidcclient", "--name", "Acme Wiki", "--redirect-uri", REDIRECT_URI).stdout
     )
+    api_scope = host_project.shell("from django.conf import settings; print(*settings.JETO_IDENTITY['API_SCOPES'])")
+    api_scope = api_scope.split()[0]  # the docs' example scope
     api = json.loads(
-        host_project.manage("createapiclient", "--org", "acme", "--name", "Acme sync", "--scope", "org:read").stdout
+        host_project.manage("createapiclient", "--org", "acme", "--name", "Acme sync", "--scope", api_scope).stdout
     )
     _timed("users and clients (commands)", started)
     return HostData(
@@ -102,6 +105,7 @@ def host_data(host_project) -> HostData:
         rp_client_secret=rp["client_secret"],
         api_client_id=api["client_id"],
         api_client_secret=api["client_secret"],
+        api_scope=api_scope,
     )
 
 

@@ -164,13 +164,13 @@ def test_application_connection_gets_a_client_credentials_token(host_server, hos
     credentials = (host_data.api_client_id, host_data.api_client_secret)
     issued = requests.post(
         f"{host_server.url}/o/token/",
-        data={"grant_type": "client_credentials", "scope": "org:read"},
+        data={"grant_type": "client_credentials", "scope": host_data.api_scope},
         auth=credentials,
         timeout=10,
     )
     assert issued.status_code == 200, issued.text
     token = issued.json()
-    assert token["token_type"] == "Bearer" and token["scope"] == "org:read" and token["access_token"]
+    assert token["token_type"] == "Bearer" and token["scope"] == host_data.api_scope and token["access_token"]
     introspected = requests.post(
         f"{host_server.url}/o/introspect/", data={"token": token["access_token"]}, auth=credentials, timeout=10
     ).json()
