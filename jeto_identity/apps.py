@@ -25,6 +25,6 @@ class JetoIdentityConfig(AppConfig):
         audit_receivers.connect()
         sso_receivers.connect()  # connection changes audited; repointing a connection drops its links
         throttle_receivers.connect()  # axes lockouts indexed and audited
-        from jeto_identity.connections import bearer
+        from jeto_identity.connections import receivers as connections_receivers
 
-        bearer.connect_signals()  # application connections: token-cache invalidation, disable => revoke
+        connections_receivers.connect()  # disabling an application connection revokes its tokens

@@ -9,6 +9,10 @@ class JetoPortalConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
+        from jeto_portal.api import bearer
+
+        bearer.connect_signals()  # the Jeto API's token cache forgets deleted tokens at once
+
         admin.site.site_header = "Jeto Identity admin"
         admin.site.site_title = "Jeto Identity"
         admin.site.index_title = "Organisations, people and connections"

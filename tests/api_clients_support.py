@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from urllib.parse import quote_plus
 
 import pytest
 
-from jeto_identity.connections import bearer
 from jeto_identity.connections import services as clients
 
 TOKEN_URL = "/o/token/"
@@ -28,6 +28,11 @@ def request_token(client, client_id: str, secret: str, scope: str | None = None,
     return client.post(TOKEN_URL, data)
 
 
+def token_checksum(token: str) -> str:
+    """How DOT finds a stored token (tokens are stored hashed, RFC 9700)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def get_token(client, issued: clients.IssuedSecret, scope: str | None = None) -> str:
     response = request_token(client, issued.client_id, issued.client_secret, scope)
     assert response.status_code == 200, response.content
@@ -39,23 +44,16 @@ def api(client, path: str, token: str | None = None, method: str = "get", **kwar
     return getattr(client, method)(f"/api/v1/{path}", **headers, **kwargs)
 
 
-@pytest.fixture(autouse=False)
-def fresh_bearer_cache():
-    bearer.clear_cache()
-    yield
-    bearer.clear_cache()
-
-
 @pytest.fixture
-def acme_conn(acme, fresh_bearer_cache) -> clients.IssuedSecret:
+def acme_conn(acme) -> clients.IssuedSecret:
     return clients.issue_client(organization=acme, name="Acme CRM", scopes="org:read members:read")
 
 
 @pytest.fixture
-def acme_writer(acme, fresh_bearer_cache) -> clients.IssuedSecret:
+def acme_writer(acme) -> clients.IssuedSecret:
     return clients.issue_client(organization=acme, name="Acme HR sync", scopes="org:read members:read members:write")
 
 
 @pytest.fixture
-def globex_conn(globex, fresh_bearer_cache) -> clients.IssuedSecret:
+def globex_conn(globex) -> clients.IssuedSecret:
     return clients.issue_client(organization=globex, name="Globex ERP", scopes="org:read members:read members:write")

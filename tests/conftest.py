@@ -14,7 +14,7 @@ from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
     strict_idp,
 )
 
-# Application connections' fixtures (acme_conn, acme_writer, globex_conn, fresh_bearer_cache).
+# Application connections' fixtures (acme_conn, acme_writer, globex_conn).
 pytest_plugins = ["tests.api_clients_support"]
 
 PASSWORD = "a-long-enough-test-passphrase"

@@ -174,7 +174,7 @@ def burn_secret_check(provided: str) -> None:
 
 
 def revoke_tokens(client: OAuthClient) -> int:
-    """Delete every access and refresh token of ``client`` (each deletion also drops cached checks)."""
+    """Delete every access and refresh token of ``client`` (``post_delete`` tells any host's token cache)."""
     with transaction.atomic():
         get_refresh_token_model().objects.filter(application=client).delete()
         deleted, _ = get_access_token_model().objects.filter(application=client).delete()

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.www_authenticate import build_bearer_challenge
 
-from jeto_identity.connections import bearer
+from jeto_portal.api import bearer
 
 REALM = "jeto-api"
 # RFC 6750 §2.1 b64token.

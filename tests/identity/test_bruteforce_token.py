@@ -11,7 +11,6 @@ from jeto_identity.audit import services as audit
 from jeto_identity.connections import services as clients
 from jeto_identity.models import AuditEvent
 from jeto_identity.throttle.token_view import presented_client_id
-from tests.api_clients_support import fresh_bearer_cache  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 LIMIT = 3
@@ -24,8 +23,7 @@ def small_limit(settings):
 
 
 @pytest.fixture
-def api_client(acme, request):
-    request.getfixturevalue("fresh_bearer_cache")
+def api_client(acme):
     global CLIENT_ID, SECRET
     issued = clients.issue_client(organization=acme, name="Acme sync", scopes="org:read")
     CLIENT_ID, SECRET = issued.client_id, issued.client_secret

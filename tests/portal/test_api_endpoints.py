@@ -13,9 +13,9 @@ from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
-from jeto_identity.connections import bearer
 from jeto_identity.connections import services as clients
 from jeto_identity.models import Membership, OAuthClient, Role
+from jeto_portal.api import bearer
 from tests.api_clients_support import api, basic, get_token
 
 AccessToken = get_access_token_model()

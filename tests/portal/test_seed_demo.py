@@ -3,7 +3,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from jeto_identity.models import Membership, Organization, OrganizationDomain, User
+from jeto_identity.connections import services as clients
+from jeto_identity.models import Membership, OAuthClient, Organization, OrganizationDomain, User
+from tests.api_clients_support import request_token
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +33,19 @@ def test_demo_org_admin_sees_acme_and_not_globex(client):
     client.post("/login/password/", {"password": "correct-horse-battery-staple"})
     page = client.get("/admin/jeto_identity/organization/")
     assert [o.name for o in page.context["cl"].queryset] == ["Acme"]
+
+
+def test_seed_demo_issues_an_acme_client_and_rekeys_on_rerun(client):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    client_id = text.split("client_id:")[1].split()[0]
+    secret = text.split("client_secret:")[1].split()[0]
+    c = OAuthClient.objects.get(client_id=client_id)
+    assert c.organization.slug == "acme" and clients.check_client_secret(c, secret)
+    out2 = StringIO()
+    call_command("seed_demo", stdout=out2)
+    secret2 = out2.getvalue().split("client_secret:")[1].split()[0]
+    assert OAuthClient.objects.filter(organization__slug="acme").count() == 1
+    assert request_token(client, client_id, secret).status_code == 401
+    assert request_token(client, client_id, secret2).status_code == 200

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete
 from oauth2_provider.models import get_access_token_model
 
 from jeto_identity.conf import jeto_settings
@@ -143,15 +143,6 @@ def _on_token_deleted(sender, instance, **kwargs) -> None:
     forget(instance.token_checksum)
 
 
-def _on_client_saved(sender, instance: OAuthClient, **kwargs) -> None:
-    """Disabling a client revokes its tokens whatever path saved it (admin, shell, service)."""
-    if not instance.enabled:
-        from jeto_identity.connections.services import revoke_tokens
-
-        revoke_tokens(instance)
-
-
 def connect_signals() -> None:
+    """A deleted token (revoked, its client disabled or deleted) leaves this process's cache at once."""
     post_delete.connect(_on_token_deleted, sender=get_access_token_model(), dispatch_uid="jeto_bearer_forget")
-    post_save.connect(_on_client_saved, sender=OAuthClient, dispatch_uid="jeto_client_disabled")
-    post_save.connect(_on_client_saved, sender="jeto_identity.ApplicationConnection", dispatch_uid="jeto_conn_dis")
