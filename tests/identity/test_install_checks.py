@@ -63,6 +63,13 @@ def test_djangos_default_password_length_is_below_the_documented_minimum(setting
     assert ids(core_checks.check_password_policy(None)) == {"jeto_identity.E006"}  # 12 < 16
 
 
+def test_missing_django_otp_middleware(settings):
+    from jeto_identity.mfa import checks as mfa_checks
+
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "django_otp.middleware.OTPMiddleware"]
+    assert ids(mfa_checks.check_mfa_middleware(None)) == {"jeto_identity.E203"}
+
+
 class AdminWithoutOurLogin:
     urlpatterns = [path("admin/", admin.site.urls), path("", include("jeto_identity.provider.urls"))]
 
