@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 
-from jeto_identity.core.outage import is_outage, outage_response
+from jeto_identity.core.outage import is_outage, outage_response, wants_json
 
 
 def locked_out(request: HttpRequest, original_response: HttpResponse | None = None, credentials=None) -> HttpResponse:
@@ -18,7 +18,7 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None = No
     from jeto_identity.throttle.services import lockout_seconds  # django-axes is installed when this is called
 
     seconds = lockout_seconds()
-    if request.path.startswith(("/o/", "/api/")) or "application/json" in request.META.get("HTTP_ACCEPT", ""):
+    if wants_json(request):
         response: HttpResponse = JsonResponse(
             {"error": "too_many_requests", "error_description": "Too many failed attempts. Try again later."},
             status=429,

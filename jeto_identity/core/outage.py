@@ -1,4 +1,4 @@
-"""Classify "a backing service is down" errors and build the 503 answer for them."""
+"""Classify "a backing service is down" errors and build the 503 answer for them; which requests get JSON."""
 
 from __future__ import annotations
 
@@ -15,6 +15,22 @@ except ImportError:  # pragma: no cover
     _CACHE_ERRORS = ()
 
 RETRY_AFTER_SECONDS = 15
+# Paths whose error answers (503, lockout) are JSON whatever the Accept header: the provider's endpoints, and the
+# prefixes a host adds for its own API with ``answer_json_under`` (the portal: its Jeto API).
+_JSON_PATH_PREFIXES: list[str] = ["/o/"]
+
+
+def answer_json_under(prefix: str) -> None:
+    """Answer errors under ``prefix`` (e.g. ``"/api/"``) in JSON. Call it from your AppConfig's ``ready()``."""
+    if prefix not in _JSON_PATH_PREFIXES:
+        _JSON_PATH_PREFIXES.append(prefix)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The client asked for JSON, or called an endpoint that only speaks JSON."""
+    return "application/json" in request.META.get("HTTP_ACCEPT", "") or request.path.startswith(
+        tuple(_JSON_PATH_PREFIXES)
+    )
 
 
 def is_outage(exc: BaseException | None) -> str | None:
@@ -32,10 +48,7 @@ def is_outage(exc: BaseException | None) -> str | None:
 
 def outage_response(request: HttpRequest | None, kind: str) -> HttpResponse:
     """The 503 page. Rendered without context processors: they could touch the database that is down."""
-    accepts_json = request is not None and (
-        "application/json" in request.META.get("HTTP_ACCEPT", "") or request.path.startswith(("/o/", "/api/"))
-    )
-    if accepts_json:
+    if request is not None and wants_json(request):
         response = HttpResponse(
             '{"error": "temporarily_unavailable", "error_description": "Try again shortly."}',
             status=503,

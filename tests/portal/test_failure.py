@@ -45,6 +45,16 @@ def test_token_and_api_paths_get_a_json_503():
     with mock.patch("jeto_identity.login.views.EmailStepView.get", side_effect=OperationalError("down")):
         response = client.get("/login/", HTTP_ACCEPT="application/json")
     assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
+    # No Accept header: the provider's endpoints (the app's rule) and the Jeto API (the portal's) answer JSON anyway.
+    with mock.patch("jeto_identity.throttle.services.check", side_effect=OperationalError("down")):
+        response = client.post("/o/token/", {"grant_type": "client_credentials"})
+    assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
+    with mock.patch("jeto_portal.api.bearer.authenticate", side_effect=OperationalError("down")):
+        response = client.get("/api/v1/organization", HTTP_AUTHORIZATION="Bearer abc")
+    assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
+    with mock.patch("jeto_identity.login.views.EmailStepView.get", side_effect=OperationalError("down")):
+        page = client.get("/login/")
+    assert page.status_code == 503 and "application/json" not in page["Content-Type"]  # a page for browsers
 
 
 def test_outage_outside_a_view_is_also_a_503():
