@@ -102,7 +102,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool, not the request cycle, keeps connections
         _DB_OPTIONS["pool"] = {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
-            "max_size": env.int("DB_POOL_MAX_SIZE", default=4),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=10),  # >= threads per process that use the database
             "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),  # waiting for a free or new connection
         }
 
