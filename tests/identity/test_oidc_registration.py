@@ -1,4 +1,4 @@
-"""Registering relying parties: admin (platform admins only, secret shown once), createoidcclient, seed_demo."""
+"""Registering relying parties: admin (platform admins only, secret shown once), createoidcclient."""
 
 from __future__ import annotations
 
@@ -144,17 +144,6 @@ def test_register_service_validates_before_writing(db):
     with pytest.raises(ValidationError):
         relying_parties.register(name="x", redirect_uris="https://ok.example/cb", client_type="weird")
     assert not RelyingParty.objects.exists()
-
-
-def test_seed_demo_registers_the_demo_relying_party_idempotently(db):
-    first, second = io.StringIO(), io.StringIO()
-    call_command("seed_demo", stdout=first)
-    call_command("seed_demo", stdout=second)
-    rp = RelyingParty.objects.get(client_id="jeto-demo-app")
-    assert RelyingParty.objects.count() == 1
-    assert "/.well-known/openid-configuration" in second.getvalue() and "jeto-demo-app" in second.getvalue()
-    secret_line = next(line for line in second.getvalue().splitlines() if "client secret" in line)
-    assert check_password(secret_line.split()[2], rp.client_secret)
 
 
 def test_admin_pages_render_for_a_superuser(client, superuser):

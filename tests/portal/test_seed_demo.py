@@ -1,10 +1,11 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 
 from jeto_identity.connections import services as clients
-from jeto_identity.models import Membership, OAuthClient, Organization, OrganizationDomain, User
+from jeto_identity.models import Membership, OAuthClient, Organization, OrganizationDomain, RelyingParty, User
 from tests.api_clients_support import request_token
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +50,14 @@ def test_seed_demo_issues_an_acme_client_and_rekeys_on_rerun(client):
     assert OAuthClient.objects.filter(organization__slug="acme").count() == 1
     assert request_token(client, client_id, secret).status_code == 401
     assert request_token(client, client_id, secret2).status_code == 200
+
+
+def test_seed_demo_registers_the_demo_relying_party_idempotently():
+    first, second = StringIO(), StringIO()
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=second)
+    rp = RelyingParty.objects.get(client_id="jeto-demo-app")
+    assert RelyingParty.objects.count() == 1
+    assert "/.well-known/openid-configuration" in second.getvalue() and "jeto-demo-app" in second.getvalue()
+    secret_line = next(line for line in second.getvalue().splitlines() if "client secret" in line)
+    assert check_password(secret_line.split()[2], rp.client_secret)
