@@ -72,7 +72,7 @@ def attackers_other_org(acme_admin) -> Organization:
     return org
 
 
-# --- a verified domain keeps its name and organisation (points 1 and 3) -----------------------------------
+# --- a verified domain keeps its name and organisation ----------------------------------------------------
 
 
 def test_org_admin_cannot_rename_a_verified_domain_on_its_change_form(as_acme_admin, acme, acme_domain):
@@ -200,7 +200,7 @@ def test_admin_domain_changes_are_audited_with_the_acting_admin(as_acme_admin, a
     assert (event.actor_id, event.organization_id, event.details["domain"]) == (acme_admin.pk, acme.pk, "acme.test")
 
 
-# --- adding people (points 5 and 6) -------------------------------------------------------------------------
+# --- adding people ------------------------------------------------------------------------------------------
 
 
 def add_person(client, email: str, org: Organization, role: str = Role.MEMBER, **extra):
@@ -322,7 +322,7 @@ def test_the_add_is_one_transaction(as_acme_admin, acme, monkeypatch):
     assert not User.objects.filter(email="sam@partner.test").exists()
 
 
-# --- the "view on site" redirector (point 7) ----------------------------------------------------------------
+# --- the "view on site" redirector --------------------------------------------------------------------------
 
 
 def test_view_on_site_answers_the_same_404_for_foreign_and_missing_objects(

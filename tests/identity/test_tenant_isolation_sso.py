@@ -48,13 +48,13 @@ def boss(make_user, initech):
     return user
 
 
-# ---- the red-team paths of the issue, end to end -------------------------------------------------------------
+# ---- attacks through an IdP, end to end ----------------------------------------------------------------------
 
 
 def test_renaming_a_verified_domain_does_not_let_the_attackers_idp_sign_in_as_another_orgs_admin(
     client, acme, acme_admin, make_user, idp
 ):
-    """Points 1+2: rename the verified acme.test to partner.test in admin, then assert boss@partner.test."""
+    """Rename the verified acme.test to partner.test in admin, then have the IdP assert boss@partner.test."""
     initech = Organization.objects.create(name="Initech", slug="initech")  # no domain verified by anyone
     boss = make_user("boss@partner.test", is_staff=True, email_verified=True)
     Membership.objects.create(user=boss, organization=initech, role=Role.OWNER)
@@ -83,8 +83,7 @@ def test_renaming_a_verified_domain_does_not_let_the_attackers_idp_sign_in_as_an
 def test_even_with_a_verified_domain_an_idp_cannot_link_an_account_of_another_organisation(
     client, acme, acme_sso, initech, boss, idp
 ):
-    """Point 2's second guard: a verified domain alone is not enough; the account must be in the connection's
-    organisation (or in none)."""
+    """A verified domain alone is not enough: the account must be in the connection's organisation (or in none)."""
     OrganizationDomain.objects.filter(domain="partner.test").update(organization=acme, verified=True)
     idp.put_user("anything", email="boss@partner.test", email_verified=True)
     response = sso_sign_in(client, idp, "boss@partner.test", "anything")
@@ -97,7 +96,7 @@ def test_even_with_a_verified_domain_an_idp_cannot_link_an_account_of_another_or
 
 
 def test_an_admin_cannot_configure_an_idp(client, acme, acme_admin, idp):
-    """Point 4, first guard: configuring SSO is an owner's power."""
+    """Configuring SSO is an owner's power."""
     client.force_login(acme_admin)
     assert client.get("/admin/jeto_identity/ssoconnection/add/").status_code == 403
     response = client.post(
@@ -122,7 +121,7 @@ def test_an_admin_sees_the_connection_read_only_and_cannot_repoint_it(client, ac
 
 
 def test_an_idp_asserting_the_owner_does_not_sign_in_as_the_owner(client, acme_sso, acme_owner, idp):
-    """Point 4, second guard: whoever configured the IdP, the owner's account links only after the owner confirms."""
+    """Whoever configured the IdP, the owner's account links only after the owner confirms."""
     idp.put_user("attacker-sub", email="olga@acme.test", email_verified=True)
     response = sso_sign_in(client, idp, "olga@acme.test", "attacker-sub")
     assert response.status_code == 302 and response.url == LINK_URL
