@@ -61,6 +61,18 @@ def test_email_first_sign_in(host_server, host_data):
     assert account.status_code == 200 and host_data.email in account.text
 
 
+def test_passwords_shorter_than_the_documented_minimum_are_refused(host_server, host_data):
+    agent = UserAgent(host_server.url)
+    agent.sign_in(agent.get("/account/password/"), host_data.email, PASSWORD)
+    page = agent.get("/account/password/")
+    eleven = "eleven char"
+    refused = agent.post_form(
+        "/account/password/",
+        {**form_inputs(page.text), "old_password": PASSWORD, "new_password1": eleven, "new_password2": eleven},
+    )
+    assert refused.status_code in (200, 400) and "at least 12 characters" in refused.text
+
+
 def test_admin_sign_in_goes_through_the_apps_pages(host_server):
     agent = UserAgent(host_server.url)
     to_admin_login = agent.get("/admin/")
