@@ -1,20 +1,14 @@
-"""Speed-ups in the app itself (no library internals): token values, the bearer cache, cookie-less requests."""
+"""Speed-ups in the app itself (no library internals): token values, cookie-less requests left unloaded."""
 
 from __future__ import annotations
 
 import re
-import time
 from unittest import mock
 
 import pytest
-from django.db import connection
 from django.test import RequestFactory
-from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
-from oauth2_provider.models import get_access_token_model
 
-from jeto_identity.connections import bearer
-from jeto_identity.models import Organization
 from jeto_identity.provider.tokens import generate_token
 from tests.api_clients_support import api, get_token, request_token
 
@@ -31,39 +25,6 @@ def test_generated_tokens_are_256_bit_b64token_values():
 def test_granted_tokens_use_the_generator(client, acme_conn):
     body = request_token(client, acme_conn.client_id, acme_conn.client_secret).json()
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", body["access_token"])
-
-
-# -- the organisation endpoint answers from the token cache ------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_organisation_endpoint_needs_no_query_while_the_token_is_cached(client, acme_conn):
-    token = get_token(client, acme_conn)
-    assert api(client, "organization", token).status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        response = api(client, "organization", token)
-    assert response.status_code == 200 and response.json()["name"] == "Acme"
-    assert [q["sql"] for q in queries.captured_queries] == []
-
-
-@pytest.mark.django_db
-def test_organisation_changes_show_within_the_cache_bound(client, acme_conn, acme, monkeypatch):
-    token = get_token(client, acme_conn)
-    assert api(client, "organization", token).json()["name"] == "Acme"
-    Organization.objects.filter(pk=acme.pk).update(name="Acme Corp", mfa_required=True)
-    real = time.monotonic
-    monkeypatch.setattr(bearer.time, "monotonic", lambda: real() + 1.01)
-    body = api(client, "organization", token).json()
-    assert body["name"] == "Acme Corp" and body["mfa_required"] is True
-
-
-@pytest.mark.django_db
-def test_organisation_deleted_refuses_its_tokens(client, acme_conn, acme):
-    token = get_token(client, acme_conn)
-    assert api(client, "organization", token).status_code == 200
-    acme.delete()  # cascades to the client and its tokens; this process forgets them at once
-    assert not get_access_token_model().objects.exists()
-    assert api(client, "organization", token).status_code == 401
 
 
 # -- the MFA policy middleware leaves cookie-less requests' user unloaded -----------------------------------------
