@@ -55,9 +55,10 @@ DEFAULTS: dict[str, Any] = {
     "BEARER_CACHE_SECONDS": 1.0,
     # Default access-token lifetime for application connections (seconds) when the client sets none.
     "API_TOKEN_LIFETIME": 3600,
-    # PostgreSQL: commit a client-credentials token without waiting for its WAL flush (synchronous_commit off for
-    # that one-row transaction only). A database crash can then lose tokens issued in its last ~0.6 s; their
-    # clients get 401 invalid_token and fetch a new one. Revocations and every other write stay synchronous.
+    # Read by the opt-in fast paths' validator only (jeto_identity.contrib.fastpaths; without it every token commits
+    # synchronously). PostgreSQL: commit a client-credentials token without waiting for its WAL flush
+    # (synchronous_commit off for that one-row transaction only). A database crash can then lose tokens issued in
+    # its last ~0.6 s; their clients get 401 invalid_token and fetch a new one. Other writes stay synchronous.
     "API_TOKEN_ASYNC_COMMIT": True,
     # last_used_at is written at most this often per client (seconds), keeping the token endpoint write-light.
     "CLIENT_LAST_USED_RESOLUTION_SECONDS": 60,
