@@ -125,16 +125,19 @@ class JetoServer(Server):
         self.openid_connect_auth.proxy_target.custom_validators.pre_auth.append(check_authorization_parameters)
         response_types = offered_response_types()
         grant_types = offered_grant_types()
+        # The bearer token type built with DOT's token generators (``self.bearer`` is replaced by the userinfo
+        # endpoint's own, which has none).
+        bearer = self.default_token_type
         AuthorizationEndpoint.__init__(
             self,
             default_response_type="code",
-            default_token_type=self.bearer,
+            default_token_type=bearer,
             response_types={name: h for name, h in self.response_types.items() if name in response_types},
         )
         TokenEndpoint.__init__(
             self,
             default_grant_type="authorization_code",
-            default_token_type=self.bearer,
+            default_token_type=bearer,
             grant_types={name: h for name, h in self.grant_types.items() if name in grant_types},
         )
-        ResourceEndpoint.__init__(self, default_token="Bearer", token_types={"Bearer": self.bearer})
+        ResourceEndpoint.__init__(self, default_token="Bearer", token_types={"Bearer": bearer})

@@ -7,6 +7,7 @@ whatever else DOT only advertises, and discovery publishes exactly what the endp
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from django.conf import settings
@@ -110,6 +111,13 @@ def test_dot_itself_refuses_the_implicit_and_password_grants(registration, grant
     request = Request(REDIRECT_URI)
     request.client, request.client_id = client, client.client_id
     assert check(JetoOAuth2Validator(), request) is False
+
+
+def test_the_narrowed_server_keeps_dots_token_generator(member_client, registration):
+    """``ACCESS_TOKEN_GENERATOR`` (256-bit values) still makes the tokens the offered grants issue."""
+    tokens = _tokens(member_client, registration)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", tokens["access_token"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", tokens["refresh_token"])
 
 
 def test_an_id_token_is_not_a_bearer_token(member_client, registration):
