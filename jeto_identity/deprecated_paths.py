@@ -6,7 +6,10 @@ Settings and earlier docs name modules by dotted path (``jeto_identity.hashers.O
 ``DeprecationWarning``. ``jeto_identity.backends.EmailBackend`` is not here: it is the stable path that live
 sessions store, a real module.
 
-The finder is appended to ``sys.meta_path`` by ``jeto_identity/__init__.py``: real modules always win.
+``jeto_identity/__init__.py`` puts the finder first on ``sys.meta_path``. It answers only for the names below, none
+of which exists as a file any more, so it never hides a real module; being first, it also answers for a submodule
+of an aliased package (``jeto_identity.db.backends.postgresql.base``, which Django imports from a database ENGINE
+setting) before the path finder would load a second copy.
 """
 
 from __future__ import annotations
@@ -23,8 +26,14 @@ MOVED: dict[str, str] = {
     "jeto_identity.admin_connections": "jeto_identity.connections.admin",
     "jeto_identity.admin_mfa": "jeto_identity.mfa.admin",
     "jeto_identity.admin_security": "jeto_identity.audit.admin",
+    "jeto_identity.cache.redis": "jeto_identity.contrib.fastpaths.cache",
     "jeto_identity.checks_clients": "jeto_identity.connections.checks",
     "jeto_identity.crypto": "jeto_identity.core.crypto",
+    "jeto_identity.csp": "jeto_identity.contrib.fastpaths.csp",
+    "jeto_identity.db.backends.postgresql": "django.db.backends.postgresql",
+    "jeto_identity.db.backends.postgresql.base": "django.db.backends.postgresql.base",
+    "jeto_identity.db.insert": "jeto_identity.contrib.fastpaths.insert",
+    "jeto_identity.db.lookup": "jeto_identity.contrib.fastpaths.lookup",
     "jeto_identity.forms": "jeto_identity.login.forms",
     "jeto_identity.hashers": "jeto_identity.core.hashers",
     "jeto_identity.mfa_forms": "jeto_identity.mfa.forms",
@@ -40,10 +49,10 @@ MOVED: dict[str, str] = {
     "jeto_identity.net": "jeto_identity.core.net",
     "jeto_identity.password_validation": "jeto_identity.core.password_validation",
     "jeto_identity.provider.client_credentials": "jeto_identity.connections.grant",
+    "jeto_identity.provider.token_views": "jeto_identity.contrib.fastpaths.views",
     "jeto_identity.redirects": "jeto_identity.core.redirects",
     "jeto_identity.services.access": "jeto_identity.core.access",
     "jeto_identity.services.audit": "jeto_identity.audit.services",
-    "jeto_identity.services.bearer": "jeto_identity.connections.bearer",
     "jeto_identity.services.cleanup": "jeto_identity.core.cleanup",
     "jeto_identity.services.clients": "jeto_identity.connections.services",
     "jeto_identity.services.login": "jeto_identity.login.services",
@@ -58,7 +67,7 @@ MOVED: dict[str, str] = {
     "jeto_identity.signals": "jeto_identity.audit.receivers",
     "jeto_identity.sso.backend": "jeto_identity.sso.oidc.backend",
     "jeto_identity.sso.metadata": "jeto_identity.sso.oidc.metadata",
-    "jeto_identity.throttle_handler": "jeto_identity.throttle.handler",
+    "jeto_identity.throttle_handler": "jeto_identity.contrib.fastpaths.throttle",
     "jeto_identity.views.account": "jeto_identity.login.account",
     "jeto_identity.views.errors": "jeto_identity.core.errors",
     "jeto_identity.views.login": "jeto_identity.login.views",
@@ -67,7 +76,15 @@ MOVED: dict[str, str] = {
 }
 # Old packages that no longer hold any module of their own: importing them gives an empty package whose
 # submodules resolve through MOVED (``from jeto_identity.services import sso``).
-EMPTIED_PACKAGES = frozenset({"jeto_identity.services", "jeto_identity.views"})
+EMPTIED_PACKAGES = frozenset(
+    {
+        "jeto_identity.cache",
+        "jeto_identity.db",
+        "jeto_identity.db.backends",
+        "jeto_identity.services",
+        "jeto_identity.views",
+    }
+)
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -104,4 +121,4 @@ class DeprecatedPathFinder(importlib.abc.MetaPathFinder):
 
 def install() -> None:
     if not any(isinstance(finder, DeprecatedPathFinder) for finder in sys.meta_path):
-        sys.meta_path.append(DeprecatedPathFinder())
+        sys.meta_path.insert(0, DeprecatedPathFinder())

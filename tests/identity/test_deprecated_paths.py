@@ -67,3 +67,12 @@ def test_every_moved_path_is_in_the_upgrading_guide():
 
     guide = (Path(jeto_identity.__file__).parent.parent / "docs" / "upgrading.md").read_text()
     assert [old for old, new in MOVED.items() if f"| `{old}` | `{new}` |" not in guide] == []
+
+
+def test_the_old_database_engine_path_loads_djangos_own_backend():
+    from django.db.utils import load_backend
+
+    sys.modules.pop("jeto_identity.db.backends.postgresql.base", None)
+    with pytest.warns(DeprecationWarning):
+        backend = load_backend("jeto_identity.db.backends.postgresql")
+    assert backend is importlib.import_module("django.db.backends.postgresql.base")
