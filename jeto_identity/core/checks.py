@@ -104,3 +104,28 @@ def check_admin_login(app_configs, **kwargs) -> list[Error]:
             id="jeto_identity.E007",
         )
     ]
+
+
+@register(Tags.compatibility)
+def check_hooks(app_configs, **kwargs) -> list[Error]:
+    """The dotted paths a host gives in ``JETO_IDENTITY`` import, and the adapter is a ``DefaultAdapter``."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from jeto_identity.adapter import DefaultAdapter
+    from jeto_identity.conf import jeto_settings
+
+    errors: list[Error] = []
+    for name in ("ADAPTER", "LOGIN_STAGES", "EMAIL_ROUTERS"):
+        try:
+            value = jeto_settings.imported(name)
+        except ImproperlyConfigured as exc:
+            errors.append(Error(str(exc), id="jeto_identity.E008"))
+            continue
+        if name == "ADAPTER" and not (isinstance(value, type) and issubclass(value, DefaultAdapter)):
+            errors.append(
+                Error(
+                    "JETO_IDENTITY['ADAPTER'] must name a subclass of jeto_identity.adapter.DefaultAdapter.",
+                    id="jeto_identity.E009",
+                )
+            )
+    return errors

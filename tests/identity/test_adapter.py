@@ -153,3 +153,14 @@ def test_email_routers_from_settings(client, acme, settings):
         assert client.post("/login/", {"email": "someone@example.org"}).url == "/elsewhere/"
         assert not client.post("/login/", {"email": "max@acme.test"}).url.startswith("/sso/")
     assert client.post("/login/", {"email": "max@acme.test"}).url.startswith("/sso/")
+
+
+def test_a_hook_path_that_does_not_import_is_a_startup_error(settings):
+    from jeto_identity.core.checks import check_hooks
+
+    base = dict(settings.JETO_IDENTITY)
+    assert check_hooks(None) == []
+    settings.JETO_IDENTITY = {**base, "LOGIN_STAGES": ["jeto_identity.mfa.stage.no_such_stage"]}
+    assert [e.id for e in check_hooks(None)] == ["jeto_identity.E008"]
+    settings.JETO_IDENTITY = {**base, "ADAPTER": "jeto_identity.conf.JetoSettings"}
+    assert [e.id for e in check_hooks(None)] == ["jeto_identity.E009"]
