@@ -170,7 +170,6 @@ JETO_IDENTITY = {
     "API_SCOPES": _API_SCOPES,
     "CLIENT_SECRET_PEPPER": env.list("CLIENT_SECRET_PEPPER", default=[]),  # comma-separated, newest first
     "CLIENT_SECRET_GRACE_SECONDS": env.int("CLIENT_SECRET_GRACE_SECONDS", default=24 * 60 * 60),
-    "BEARER_CACHE_SECONDS": env.float("API_BEARER_CACHE_SECONDS", default=1.0),
     "API_TOKEN_LIFETIME": env.int("API_TOKEN_LIFETIME", default=3600),
     "API_TOKEN_ASYNC_COMMIT": env.bool("API_TOKEN_ASYNC_COMMIT", default=True),
     # On unless DEBUG: staff must pass a second factor (enrolling if needed) before Django admin answers.
@@ -180,6 +179,10 @@ JETO_IDENTITY = {
     "AUDIT_RETENTION_DAYS": env.int("AUDIT_RETENTION_DAYS", default=365),
     "TRUSTED_PROXIES": env.list("TRUSTED_PROXIES", default=[]),
 }
+
+# The Jeto API (jeto_portal.api): how long a web process may reuse a bearer-token check before asking the database
+# again (seconds, at most 5). The bound on how long a revoked token or a disabled client's token is still accepted.
+API_BEARER_CACHE_SECONDS = env.float("API_BEARER_CACHE_SECONDS", default=1.0)
 
 # Brute-force protection (django-axes, cache handler: counters live in Redis, shared by every node). A failed
 # password, OTP code or client secret counts against the account (or client) and against the source address;

@@ -50,9 +50,6 @@ DEFAULTS: dict[str, Any] = {
     # Scopes an application connection may hold: name -> description (shown in admin). The host's API defines
     # them (the portal: the Jeto API's); pass the same dict to oauth2_provider_settings(api_scopes=...).
     "API_SCOPES": {},
-    # How long a web process may reuse a bearer-token check before asking the database again (seconds). This is
-    # the bound on how long a revoked token or a disabled client's token can still be accepted. At most 5.
-    "BEARER_CACHE_SECONDS": 1.0,
     # Default access-token lifetime for application connections (seconds) when the client sets none.
     "API_TOKEN_LIFETIME": 3600,
     # Read by the opt-in fast paths' validator only (jeto_identity.contrib.fastpaths; without it every token commits

@@ -1,10 +1,10 @@
 """Bearer-token checks for the Jeto API: DOT's access tokens, looked up by checksum, briefly cached.
 
 Each web process keeps a small in-memory map from token checksum to what the API needs (the organisation's row,
-scopes, expiry) for at most ``BEARER_CACHE_SECONDS`` (default 1 s). That is the stated bound: a token revoked,
-or whose client is disabled or deleted, is refused by every process within that time, and at once by the
-process that handled the revocation; a change to the organisation's own fields shows within the same time. The
-database stays the source of truth; the cache only saves repeated identical reads, so N stateless nodes behave
+scopes, expiry) for at most ``API_BEARER_CACHE_SECONDS`` (a portal setting, default 1 s). That is the stated bound:
+a token revoked, or whose client is disabled or deleted, is refused by every process within that time, and at once
+by the process that handled the revocation; a change to the organisation's own fields shows within the same time.
+The database stays the source of truth; the cache only saves repeated identical reads, so N stateless nodes behave
 as one.
 """
 
@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models.signals import post_delete
 from oauth2_provider.models import get_access_token_model
 
-from jeto_identity.conf import jeto_settings
 from jeto_identity.models import OAuthClient
 
 MAX_ENTRIES = 20_000
@@ -120,7 +120,7 @@ def _load(token_checksum: str) -> TokenInfo | None:
 def authenticate(token: str) -> TokenInfo | None:
     """The grant behind a bearer token, or None when it is unknown, expired, revoked or its client disabled."""
     key = checksum(token)
-    ttl = min(float(jeto_settings.BEARER_CACHE_SECONDS), 5.0)
+    ttl = min(float(getattr(settings, "API_BEARER_CACHE_SECONDS", 1.0)), 5.0)
     found, info = _cache.get(key, ttl) if ttl > 0 else (False, None)
     if not found:
         info = _load(key)

@@ -59,7 +59,7 @@ def member_document(m: Membership) -> dict:
 
 @require_scope("org:read")
 def _organization(request: HttpRequest) -> JsonResponse:
-    # Read with the token and cached with it (api/bearer.py): within BEARER_CACHE_SECONDS of a change.
+    # Read with the token and cached with it (api/bearer.py): within API_BEARER_CACHE_SECONDS of a change.
     org = request.api_token.organization
     return JsonResponse(
         {
