@@ -47,13 +47,9 @@ class MembershipInlineFormSet(forms.BaseInlineFormSet):
                 raise ValidationError("Only an owner of this organisation can grant, change or remove the owner role.")
 
 
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    formset = MembershipInlineFormSet
-    extra = 0
-    autocomplete_fields = ["user"]
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+class OrganizationPageInline(admin.TabularInline):
+    """An inline of the organisation page: whoever may open that page (scoped by ``OrganizationAdmin``) may edit its
+    rows; what they may do to each row is the inline's own rule (its formset or read-only fields)."""
 
     def has_view_permission(self, request, obj=None):
         return True
@@ -66,6 +62,15 @@ class MembershipInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return True
+
+
+class MembershipInline(OrganizationPageInline):
+    model = Membership
+    formset = MembershipInlineFormSet
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
         formset = super().get_formset(request, obj, **kwargs)
@@ -102,7 +107,7 @@ class DomainInlineForm(forms.ModelForm):
             self.fields["domain"].disabled = True
 
 
-class DomainInline(admin.TabularInline):
+class DomainInline(OrganizationPageInline):
     model = OrganizationDomain
     form = DomainInlineForm
     extra = 0
@@ -117,18 +122,6 @@ class DomainInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form.names_are_fixed = not request.user.is_superuser  # the form class is made for this request
         return formset
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return True
-
-    def has_change_permission(self, request, obj=None):
-        return True
-
-    def has_delete_permission(self, request, obj=None):
-        return True
 
 
 @admin.register(Organization)

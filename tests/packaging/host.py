@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,8 +19,7 @@ import venv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
+from tests.processes import ServerProcess, free_port
 from tests.requirements import missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,12 +100,6 @@ def doc_blocks(text: str) -> dict[str, list[str]]:
     return blocks
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class HostProject:
     python: Path
@@ -138,42 +130,15 @@ def start_project(python: Path, directory: Path, docs: str) -> HostProject:
     return HostProject(python=python, directory=directory, env=clean_env(DJANGO_SETTINGS_MODULE="host.settings"))
 
 
-class Runserver:
+class Runserver(ServerProcess):
     """``manage.py runserver`` on a free loopback port (no autoreloader), logging to a file."""
 
     def __init__(self, project: HostProject, **env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = project.directory / f"runserver-{self.port}.log"
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [str(project.python), "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
+        port = free_port()
+        super().__init__(
+            [str(project.python), "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            port=port,
             cwd=project.directory,
-            env={**project.env, "JETO_ISSUER": self.url, **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            env={**project.env, "JETO_ISSUER": f"http://127.0.0.1:{port}", **env},
+            log_path=project.directory / f"runserver-{port}.log",
         )
-
-    def log(self) -> str:
-        return self.log_path.read_text()[-6000:]
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"runserver exited early:\n{self.log()}")
-            try:
-                requests.get(self.url + "/login/", timeout=5)
-                return
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.2)
-        raise AssertionError(f"runserver not ready after {timeout}s:\n{self.log()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        self._log.close()

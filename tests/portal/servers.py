@@ -8,24 +8,16 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
+from tests.processes import ServerProcess, free_port
 from tests.requirements import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "two-node-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def require_postgres_and_redis() -> tuple[str, str]:
@@ -95,54 +87,29 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return result
 
 
-class Server:
+class Server(ServerProcess):
     """One gunicorn portal process on a free loopback port."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = ROOT / "var" / f"server-{self.port}.log"
-        self.log.parent.mkdir(exist_ok=True)
-        self._log_file = self.log.open("w")
-        self.process = subprocess.Popen(
+        port = free_port()
+        super().__init__(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
                 "config.wsgi:application",
                 "--bind",
-                f"127.0.0.1:{self.port}",
+                f"127.0.0.1:{port}",
                 "--workers",
                 "1",
                 "--timeout",
                 "30",
             ],
+            port=port,
             cwd=ROOT,
             env=portal_env(**env),
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
+            log_path=ROOT / "var" / f"server-{port}.log",
         )
-
-    def wait_ready(self, path: str = "/login/", timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.log.read_text()}")
-            try:
-                requests.get(self.url + path, timeout=10)
-                return
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.2)
-        raise AssertionError(f"server not ready after {timeout}s:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        self._log_file.close()
 
 
 @contextlib.contextmanager
