@@ -23,6 +23,7 @@ from jeto_identity.models import (
     Organization,
     OrganizationDomain,
     Role,
+    SSOConnection,
     User,
 )
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin
@@ -124,8 +125,31 @@ class DomainInline(OrganizationPageInline):
         return formset
 
 
+OWNER_POLICY_FIELDS = ["sso_enforced", "mfa_after_sso"]
+
+
+class OrganizationForm(forms.ModelForm):
+    """Enforcing SSO without an enabled connection would refuse every member's password sign-in and reset with no
+    other way in (a lockout only a platform admin can lift): switching it on needs an enabled SSO connection, for
+    everyone, superusers included."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        switching_on = data.get("sso_enforced") and not (self.instance.pk and self.instance.sso_enforced)
+        if switching_on and not (
+            self.instance.pk and SSOConnection.objects.filter(organization=self.instance, enabled=True).exists()
+        ):
+            self.add_error(
+                "sso_enforced",
+                "Add and enable an SSO connection for this organisation before enforcing SSO: without one, "
+                "members could neither sign in with a password nor reset it.",
+            )
+        return data
+
+
 @admin.register(Organization)
 class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    form = OrganizationForm
     org_lookup = "pk"
     org_admins_may_add = False
     org_admins_may_delete = False
@@ -140,7 +164,13 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["slug"]
+        if request.user.is_superuser:
+            return []
+        if obj is not None and obj.pk in access.owned_org_ids(request.user):
+            return ["slug"]
+        # Enforcing SSO turns off the owner's password sign-in and reset; MFA after SSO decides whether the IdP
+        # alone signs the owner in. Both weigh on the owner, so only an owner (or a platform admin) sets them.
+        return ["slug", *OWNER_POLICY_FIELDS]
 
     def get_prepopulated_fields(self, request, obj=None):
         return self.prepopulated_fields if request.user.is_superuser else {}

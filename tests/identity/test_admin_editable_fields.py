@@ -45,19 +45,23 @@ _SYSTEM_RECORDS: dict[str, dict[str, Sections | None]] = {
     "jeto_identity.Lockout": {"add": NO_ACCESS, "change": {"form": []}},
 }
 
-_SHARED: dict[str, dict[str, Sections | None]] = {
-    **_PLATFORM_ONLY,
-    **_SYSTEM_RECORDS,
-    "jeto_identity.Organization": {
+
+def _organization(form: list[str]) -> dict[str, Sections | None]:
+    return {
         "add": NO_ACCESS,
         "change": {
-            "form": ["mfa_after_sso", "mfa_required", "name", "sso_enforced"],  # not the slug
+            "form": form,
             "memberships existing": ["DELETE", "role", "user"],
             "memberships new": ["DELETE", "role", "user"],
             "domains existing": ["DELETE"],  # a verified name is a platform fact: neither renamed nor verified
             "domains new": ["DELETE", "domain"],  # added unverified
         },
-    },
+    }
+
+
+_SHARED: dict[str, dict[str, Sections | None]] = {
+    **_PLATFORM_ONLY,
+    **_SYSTEM_RECORDS,
     "jeto_identity.OrganizationDomain": {
         "add": {"form": ["domain", "organization"]},
         "change": {"form": []},
@@ -94,11 +98,15 @@ _SSO_FIELDS = [
 EXPECTED: dict[str, dict[str, dict[str, Sections | None]]] = {
     Role.ADMIN: {
         **_SHARED,
+        # Not the slug. Enforce SSO (which refuses the owner's password sign-in and reset) and MFA after SSO
+        # (whether the IdP alone signs the owner in) weigh on the owner: only an owner sets them.
+        "jeto_identity.Organization": _organization(["mfa_required", "name"]),
         # Configuring the IdP decides who signs in as each member: an owner's power. Admins only look.
         "jeto_identity.SSOConnection": {"add": NO_ACCESS, "change": {"form": []}},
     },
     Role.OWNER: {
         **_SHARED,
+        "jeto_identity.Organization": _organization(["mfa_after_sso", "mfa_required", "name", "sso_enforced"]),
         "jeto_identity.SSOConnection": {
             "add": {"form": sorted(["connection_id", "organization", *_SSO_FIELDS])},
             "change": {"form": _SSO_FIELDS},  # the organisation is fixed once created
