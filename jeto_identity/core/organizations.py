@@ -87,13 +87,23 @@ class OrganizationDomain(models.Model):
         return self.domain
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.domain = (self.domain or "").strip().lower().lstrip("@")
+        self.domain = self.normalize(self.domain)
         self.verification_reset = self.verified and self._ownership_changes(kwargs.get("update_fields"))
         if self.verification_reset:
             self.verified = False
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "verified"}
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def normalize(domain: str) -> str:
+        return (domain or "").strip().lower().lstrip("@")
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Before validation, so the uniqueness check sees the stored form ("ACME.test" is "acme.test": a 400, not
+        # an IntegrityError at save).
+        self.domain = self.normalize(self.domain)
+        super().clean_fields(exclude=exclude)
 
     def _ownership_changes(self, update_fields: Iterable[str] | None) -> bool:
         """Does this save write a new name or organisation over a stored row?"""

@@ -255,4 +255,16 @@ class SSOConnectionAdmin(OrgScopedAdminMixin, SSOConnectionAdminBase):
 
 @admin.register(FederatedIdentity)
 class FederatedIdentityAdmin(SystemRecordAdminMixin, OrgScopedAdminMixin, FederatedIdentityAdminBase):
+    """Unlinking someone is managing their account: an org admin unlinks only people they may manage (never an
+    owner or another admin unless they own every organisation of theirs; see ``access.can_manage_user``)."""
+
     org_lookup = "connection__organization"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or access.can_manage_user(request.user, obj.user))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        if not all(access.can_manage_user(request.user, link.user) for link in queryset.select_related("user")):
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)

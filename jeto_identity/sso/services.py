@@ -132,30 +132,29 @@ def sso_required_message(email: str) -> str:
 
 
 def mfa_required_after_federation(request: HttpRequest, pending: login_service.PendingLogin) -> bool | None:
-    """For the MFA stage. None: not a federated sign-in (apply the usual rules). Otherwise whether our TOTP is
-    still required: when the IdP's organisation has "require MFA after SSO" on, or another organisation of the
-    person requires MFA (the IdP answers for its own organisation only)."""
+    """For the MFA stage. None: apply the usual rules, as after a password (not a federated sign-in, or an IdP that
+    can't answer for every organisation of the person). Otherwise whether our second factor is still required:
+    only when the IdP's organisation has "require MFA after SSO" on."""
     if "fed" not in pending.amr:
         return None
     org_id = request.session.get(FEDERATED_ORG_SESSION_KEY)
-    if not org_id or Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists():
-        return True
-    return _other_organization_requires_mfa(pending.user_id, org_id)
+    if not org_id or not idp_answers_for_every_organization(pending.user_id, org_id):
+        return None
+    return Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
 
 
-def _other_organization_requires_mfa(user_id: Any, org_id: int) -> bool:
-    """An IdP is trusted for its own organisation's MFA policy only, never for another organisation's."""
-    return (
-        Membership.objects.filter(user_id=user_id, organization__mfa_required=True)
-        .exclude(organization_id=org_id)
-        .exists()
-    )
+def idp_answers_for_every_organization(user_id: Any, org_id: int) -> bool:
+    """An IdP is trusted for MFA on its own organisation's behalf only: it stands in for our second factor only
+    for a person who belongs to no other organisation (whose policies, admin pages and data it doesn't answer
+    for)."""
+    return not Membership.objects.filter(user_id=user_id).exclude(organization_id=org_id).exists()
 
 
 def federated_session_exempt_from_mfa(request: HttpRequest) -> bool:
-    """For the MFA policy middleware: a session signed in through an IdP whose organisation doesn't ask for our
-    TOTP after SSO satisfies the MFA policy (the IdP is trusted for it). Read per request, so switching "require
-    MFA after SSO" on applies to sessions already open."""
+    """For the MFA policy middleware: a session signed in through an IdP that answers for every organisation of
+    the person, whose organisation doesn't ask for our code after SSO, satisfies the MFA policy (the IdP is
+    trusted for it). Read per request, so switching "require MFA after SSO" on, or joining another organisation,
+    applies to sessions already open."""
     amr = request.session.get(login_service.AMR_SESSION_KEY) or []
     if "fed" not in amr or "otp" in amr:
         return False
@@ -163,7 +162,7 @@ def federated_session_exempt_from_mfa(request: HttpRequest) -> bool:
     return (
         bool(org_id)
         and not Organization.objects.filter(pk=org_id, mfa_after_sso=True).exists()
-        and not _other_organization_requires_mfa(request.user.pk, org_id)
+        and idp_answers_for_every_organization(request.user.pk, org_id)
     )
 
 
@@ -250,10 +249,11 @@ def mapped_role(connection: SSOConnection, claims: dict[str, Any] | None) -> str
 
 
 def _role_for(connection: SSOConnection, claims: dict[str, Any] | None) -> str:
-    """The adapter's ``map_role``; a value that is no role refuses the sign-in instead of storing it."""
+    """The adapter's ``map_role``; a value that is not a role an IdP may grant (member, admin: never owner) refuses
+    the sign-in instead of storing it."""
     role = get_adapter().map_role(connection, claims)
-    if role not in Role.values:
-        logger.error("adapter map_role gave %r for connection %s: not a role", role, connection.pk)
+    if role not in _ROLE_RANK:
+        logger.error("adapter map_role gave %r for connection %s: not a role an IdP may grant", role, connection.pk)
         raise SSOLoginRefused("Your organisation's sign-in settings are misconfigured. Contact support.", "bad_role")
     return role
 
@@ -416,6 +416,7 @@ def begin_link_confirmation(request: HttpRequest, connection: SSOConnection, exc
     claims = {name: exc.claims[name] for name in names if name in exc.claims}
     request.session[LINK_CONFIRMATION_SESSION_KEY] = {
         "connection": str(connection.public_id),
+        "idp": _idp_identity(connection),
         "user_id": str(exc.user.pk),
         "claims": claims,
         "at": int(time.time()),
@@ -423,8 +424,14 @@ def begin_link_confirmation(request: HttpRequest, connection: SSOConnection, exc
     }
 
 
+def _idp_identity(connection: SSOConnection) -> list[Any]:
+    """What makes a connection's ``sub`` meaningful: a link asked for under other values must not be made."""
+    return [connection.issuer, connection.client_id, connection.organization_id]
+
+
 def pending_link(request: HttpRequest) -> PendingLink | None:
-    """The link waiting for confirmation in this session, if it is fresh and its connection and account are live."""
+    """The link waiting for confirmation in this session, if it is fresh and its connection and account are live,
+    and the connection still points at the IdP that asked for it."""
     from jeto_identity.conf import jeto_settings
 
     state = request.session.get(LINK_CONFIRMATION_SESSION_KEY)
@@ -438,6 +445,8 @@ def pending_link(request: HttpRequest) -> PendingLink | None:
         if fresh
         else None
     )
+    if connection is not None and state.get("idp") != _idp_identity(connection):
+        connection = None  # repointed since the IdP asked: its sub means nothing at the new one
     user = User.objects.filter(pk=state.get("user_id"), is_active=True).first() if connection else None
     if user is None or not isinstance(state.get("claims"), dict):
         request.session.pop(LINK_CONFIRMATION_SESSION_KEY, None)
@@ -470,8 +479,9 @@ def link_confirmation_stage(request: HttpRequest, user: User, pending: login_ser
     try:
         if link is None:
             raise SSOLoginRefused("This link request expired. Start again from the sign-in page.", "link_expired")
-        if resolve_user(link.connection, link.claims, confirmed_user=user).pk != user.pk:
-            raise SSOLoginRefused("This identity is already linked to another account.", "relinked")
+        with transaction.atomic():  # a refusal below leaves nothing behind
+            if resolve_user(link.connection, link.claims, confirmed_user=user).pk != user.pk:
+                raise SSOLoginRefused("This identity is already linked to another account.", "relinked")
     except (SSOLoginRefused, LinkConfirmationRequired) as exc:
         message = exc.message if isinstance(exc, SSOLoginRefused) else "This account can't be linked."
         logger.warning("SSO link confirmation for user %s refused: %s", user.pk, getattr(exc, "reason", "relinked"))

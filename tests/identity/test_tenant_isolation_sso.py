@@ -11,6 +11,7 @@ import time
 import pytest
 from django.contrib.auth import SESSION_KEY
 
+from jeto_identity.adapter import DefaultAdapter
 from jeto_identity.audit import services as audit
 from jeto_identity.login import services as login_service
 from jeto_identity.models import AuditEvent, FederatedIdentity, Membership, Organization, OrganizationDomain, Role
@@ -365,23 +366,44 @@ def test_an_owner_of_one_org_and_admin_of_another_may_only_add_for_the_owned_one
 # ---- an IdP answers for its own organisation's MFA policy only ---------------------------------------------------
 
 
-def test_another_organisations_mfa_policy_still_asks_for_our_code_after_sso(client, acme_sso, globex, make_user, idp):
+def test_an_idp_stands_in_for_our_second_factor_only_for_people_in_its_organisation_alone(
+    client, acme_sso, globex, make_user, idp
+):
+    """Acme's IdP answers for Acme: a person also in Globex gives their own second factor after it."""
     user = make_user("both@acme.test")
     Membership.objects.create(user=user, organization=acme_sso.organization, role=Role.MEMBER)
-    Membership.objects.create(user=user, organization=globex, role=Role.MEMBER)
     FederatedIdentity.objects.create(connection=acme_sso, subject="both-sub", user=user)  # linked (confirmed) earlier
     device, _ = enrol(user)
     idp.put_user("both-sub", email="both@acme.test", email_verified=True)
-    assert sso_sign_in(client, idp, "both@acme.test", "both-sub").url == "/account/"  # Acme trusts its IdP
+    assert sso_sign_in(client, idp, "both@acme.test", "both-sub").url == "/account/"  # Acme alone: IdP trusted
     client.post("/logout/")
-    globex.mfa_required = True
-    globex.save()
+    Membership.objects.create(user=user, organization=globex, role=Role.MEMBER)
     response = sso_sign_in(client, idp, "both@acme.test", "both-sub")
-    assert response.url == "/login/mfa/"  # Globex does not trust Acme's IdP
+    assert response.url == "/login/mfa/"  # Acme's IdP doesn't answer for Globex
     assert signed_in_user_id(client) is None
     assert client.post("/login/mfa/", {"code": code_for(device)}).status_code == 302
     assert signed_in_user_id(client) == str(user.pk)
     assert client.get("/account/").status_code == 200  # the policy middleware lets the verified session through
+
+
+def test_an_idp_cannot_reach_another_organisations_admin_pages_without_the_persons_factor(
+    client, acme_sso, globex, make_user, idp, settings
+):
+    """Staff admin of Globex, member of Acme, linked to Acme's IdP: Acme's IdP operator signs in as them."""
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "ADMIN_REQUIRES_MFA": True}
+    user = make_user("dual@acme.test", is_staff=True)
+    Membership.objects.create(user=user, organization=acme_sso.organization, role=Role.MEMBER)
+    Membership.objects.create(user=user, organization=globex, role=Role.ADMIN)
+    FederatedIdentity.objects.create(connection=acme_sso, subject="dual-sub", user=user)
+    idp.put_user("dual-sub", email="dual@acme.test", email_verified=True)
+    sso_sign_in(client, idp, "dual@acme.test", "dual-sub")
+    # Signed in (no factor enrolled, no policy requires one at sign-in), but Globex's admin is behind MFA.
+    response = client.get("/admin/jeto_identity/organization/")
+    assert response.status_code == 302 and response.url.startswith("/account/mfa/setup/")
+    client.post("/logout/")
+    device, _ = enrol(user)
+    response = sso_sign_in(client, idp, "dual@acme.test", "dual-sub")
+    assert response.url == "/login/mfa/" and signed_in_user_id(client) is None
 
 
 def test_a_session_exempted_by_the_idp_is_stopped_when_another_organisation_turns_mfa_on(
@@ -398,3 +420,51 @@ def test_a_session_exempted_by_the_idp_is_stopped_when_another_organisation_turn
     globex.save()
     response = client.get("/account/")
     assert response.status_code == 302 and response.url.startswith("/account/mfa/setup/")
+
+
+# ---- the pending link is bound to the IdP that asked for it ------------------------------------------------------
+
+
+def test_a_connection_repointed_during_confirmation_links_nothing(client, acme_sso, acme_owner, password, idp):
+    idp.put_user("olga-sub", email="olga@acme.test", email_verified=True)
+    assert sso_sign_in(client, idp, "olga@acme.test", "olga-sub").url == LINK_URL
+    acme_sso.client_id = "another-client-at-another-idp"
+    acme_sso.save()
+    assert client.post(LINK_URL, {"password": password}).url == "/login/"
+    assert signed_in_user_id(client) is None
+    assert not FederatedIdentity.objects.exists()
+
+
+def test_an_adapter_can_never_make_an_idp_grant_the_owner_role(client, acme, acme_sso, idp, settings):
+    adapter = f"{__name__}.OwnerMaker"
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "ADAPTER": adapter}
+    idp.put_user("new-sub", email="newbie@acme.test", email_verified=True)
+    response = sso_sign_in(client, idp, "newbie@acme.test", "new-sub")
+    assert response.status_code == 403
+    assert not Membership.objects.filter(user__email="newbie@acme.test").exists()
+    assert signed_in_user_id(client) is None
+
+
+class OwnerMaker(DefaultAdapter):
+    def map_role(self, connection, claims):
+        return Role.OWNER
+
+
+# ---- unlinking is managing the account ---------------------------------------------------------------------------
+
+
+def test_an_admin_cannot_unlink_the_owner_but_can_unlink_a_member(
+    client, acme_sso, acme_admin, acme_owner, acme_member
+):
+    owner_link = FederatedIdentity.objects.create(connection=acme_sso, subject="o", user=acme_owner)
+    member_link = FederatedIdentity.objects.create(connection=acme_sso, subject="m", user=acme_member)
+    client.force_login(acme_admin)
+    base = "/admin/jeto_identity/federatedidentity/"
+    assert client.post(f"{base}{owner_link.pk}/delete/", {"post": "yes"}).status_code == 403
+    bulk = client.post(
+        base, {"action": "delete_selected", "_selected_action": [owner_link.pk, member_link.pk], "post": "yes"}
+    )
+    assert bulk.status_code == 403
+    assert FederatedIdentity.objects.count() == 2
+    assert client.post(f"{base}{member_link.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert list(FederatedIdentity.objects.all()) == [owner_link]
