@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from jeto_identity.core.checks import find_entry, matches
 from jeto_identity.core.hashers import ClientSecretHasher
 
 HASHER_PATH = "jeto_identity.core.hashers.ClientSecretHasher"
@@ -15,7 +16,7 @@ def check_client_secret_hashing(app_configs, **kwargs) -> list:
     problems: list = []
     hashers = list(getattr(settings, "PASSWORD_HASHERS", []))
     dot = getattr(settings, "OAUTH2_PROVIDER", {}) or {}
-    if dot.get("CLIENT_SECRET_HASHER") == ClientSecretHasher.algorithm and HASHER_PATH not in hashers:
+    if dot.get("CLIENT_SECRET_HASHER") == ClientSecretHasher.algorithm and find_entry(hashers, HASHER_PATH) is None:
         problems.append(
             Error(
                 f"CLIENT_SECRET_HASHER is {ClientSecretHasher.algorithm!r} but {HASHER_PATH} is not in "
@@ -24,7 +25,7 @@ def check_client_secret_hashing(app_configs, **kwargs) -> list:
                 id="jeto_identity.E401",
             )
         )
-    if hashers and hashers[0] == HASHER_PATH:
+    if hashers and matches(hashers[0], HASHER_PATH):
         problems.append(
             Error(
                 "The client-secret hasher is first in PASSWORD_HASHERS: user passwords would get a fast hash.",

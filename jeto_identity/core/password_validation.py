@@ -1,7 +1,7 @@
 """Password length rules from ``JETO_IDENTITY`` (NIST SP 800-63B: long passwords allowed, none truncated).
 
 List both in ``AUTH_PASSWORD_VALIDATORS`` (with Django's similarity and common-password validators); the
-system check ``jeto_identity.E006`` reports a host whose validators allow shorter passwords than
+system check ``jeto_identity.E015`` reports a host whose validators allow shorter passwords than
 ``PASSWORD_MIN_LENGTH``. An ``OPTIONS`` value given to a validator wins over the ``JETO_IDENTITY`` setting.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from jeto_identity.core.checks import AUTH_MW
+from jeto_identity.core.checks import AUTH_MW, comes_before, find_entry
 
 OTP_MW = "django_otp.middleware.OTPMiddleware"
 MFA_MW = "jeto_identity.mfa.middleware.MFAPolicyMiddleware"
@@ -16,11 +16,12 @@ MESSAGES_MW = "django.contrib.messages.middleware.MessageMiddleware"
 def check_mfa_middleware(app_configs, **kwargs) -> list[Error]:
     errors: list[Error] = []
     middleware = list(getattr(settings, "MIDDLEWARE", []))
-    if OTP_MW in middleware and AUTH_MW in middleware and middleware.index(OTP_MW) < middleware.index(AUTH_MW):
+    if comes_before(middleware, OTP_MW, AUTH_MW):
         errors.append(
             Error("django_otp's OTPMiddleware must come after AuthenticationMiddleware.", id="jeto_identity.E201")
         )
-    if MFA_MW not in middleware:
+    mfa = find_entry(middleware, MFA_MW)
+    if mfa is None:
         errors.append(
             Error(
                 f"Add {MFA_MW} to MIDDLEWARE (after OTPMiddleware and MessageMiddleware): it enforces organisation "
@@ -28,7 +29,7 @@ def check_mfa_middleware(app_configs, **kwargs) -> list[Error]:
                 id="jeto_identity.E202",
             )
         )
-    elif any(m not in middleware or middleware.index(m) > middleware.index(MFA_MW) for m in (OTP_MW, MESSAGES_MW)):
+    elif any(not comes_before(middleware, m, MFA_MW) for m in (OTP_MW, MESSAGES_MW)):
         errors.append(
             Error(
                 "MFAPolicyMiddleware must come after django_otp's OTPMiddleware and MessageMiddleware.",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from jeto_identity.core.checks import find_entry
+
 SSO_BACKEND = "jeto_identity.sso.oidc.backend.OrganizationOIDCBackend"
 
 
@@ -15,7 +17,7 @@ def check_sso(app_configs, **kwargs) -> list[CheckMessage]:
     from jeto_identity.core import keys
 
     messages: list[CheckMessage] = []
-    if SSO_BACKEND not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
+    if find_entry(getattr(settings, "AUTHENTICATION_BACKENDS", []), SSO_BACKEND) is None:
         messages.append(
             Error(
                 f"Single sign-on needs '{SSO_BACKEND}' in AUTHENTICATION_BACKENDS (after the email backend).",

@@ -7,32 +7,16 @@ those are errors. Any ``AXES_HANDLER`` works; the cache handler (Redis) is the o
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.utils.module_loading import import_string
+
+from jeto_identity.core.checks import find_entry, resolved
 
 AXES_BACKEND = "axes.backends.AxesStandaloneBackend"
 AXES_MIDDLEWARE = "axes.middleware.AxesMiddleware"
 USERNAME_CALLABLE = "jeto_identity.throttle.services.axes_username"
 CLIENT_IP_CALLABLE = "jeto_identity.core.net.client_ip"
-
-
-def _imported(value: Any) -> Any:
-    """A setting that holds a dotted path or the object itself; None when it names nothing importable."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return import_string(value)
-    except ImportError:
-        return None
-
-
-def _is_subclass(value: Any, base: str) -> bool:
-    cls = _imported(value)
-    return isinstance(cls, type) and issubclass(cls, import_string(base))
 
 
 @register(Tags.security)
@@ -49,7 +33,7 @@ def check_brute_force_protection(app_configs, **kwargs) -> list[CheckMessage]:
         ]
     messages: list[CheckMessage] = []
     backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
-    if not any(_is_subclass(b, AXES_BACKEND) for b in backends):
+    if find_entry(backends, AXES_BACKEND) is None:
         messages.append(
             Error(
                 "django-axes is installed but its backend is not in AUTHENTICATION_BACKENDS: passwords are "
@@ -58,7 +42,7 @@ def check_brute_force_protection(app_configs, **kwargs) -> list[CheckMessage]:
                 id="jeto_identity.E501",
             )
         )
-    if AXES_MIDDLEWARE not in getattr(settings, "MIDDLEWARE", []):
+    if find_entry(getattr(settings, "MIDDLEWARE", []), AXES_MIDDLEWARE) is None:
         messages.append(
             Error(
                 "django-axes is installed but AxesMiddleware is not in MIDDLEWARE: lockouts surface as errors "
@@ -67,7 +51,7 @@ def check_brute_force_protection(app_configs, **kwargs) -> list[CheckMessage]:
                 id="jeto_identity.E502",
             )
         )
-    if _imported(getattr(settings, "AXES_USERNAME_CALLABLE", None)) is not _imported(USERNAME_CALLABLE):
+    if resolved(getattr(settings, "AXES_USERNAME_CALLABLE", None)) is not resolved(USERNAME_CALLABLE):
         messages.append(
             Error(
                 "AXES_USERNAME_CALLABLE is not Jeto's: sign-in forms post 'email', so axes would count failures "
@@ -85,7 +69,7 @@ def check_brute_force_protection(app_configs, **kwargs) -> list[CheckMessage]:
                 id="jeto_identity.E504",
             )
         )
-    if _imported(getattr(settings, "AXES_CLIENT_IP_CALLABLE", None)) is not _imported(CLIENT_IP_CALLABLE):
+    if resolved(getattr(settings, "AXES_CLIENT_IP_CALLABLE", None)) is not resolved(CLIENT_IP_CALLABLE):
         messages.append(
             Warning(
                 "AXES_CLIENT_IP_CALLABLE is not Jeto's: throttling reads client addresses without "

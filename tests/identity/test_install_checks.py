@@ -5,13 +5,17 @@ Each test starts from the portal's settings (which pass every check) and removes
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from django.contrib import admin
 from django.core.checks import run_checks
 from django.urls import include, path
 from oauth2_provider import views as dot_views
 
+from jeto_identity.conf import jeto_settings
 from jeto_identity.core import checks as core_checks
+from jeto_identity.core.middleware import AuditContextMiddleware
 from jeto_identity.provider import checks as provider_checks
 from jeto_identity.provider.settings import oauth2_provider_settings
 from jeto_identity.throttle import checks as throttle_checks
@@ -31,8 +35,8 @@ def test_the_portal_passes_every_check():
 @pytest.mark.parametrize(
     ("middleware", "check_id"),
     [
-        ("jeto_identity.core.middleware.AuditContextMiddleware", "jeto_identity.E004"),
-        ("jeto_identity.core.middleware.ServiceUnavailableMiddleware", "jeto_identity.E005"),
+        ("jeto_identity.core.middleware.AuditContextMiddleware", "jeto_identity.E013"),
+        ("jeto_identity.core.middleware.ServiceUnavailableMiddleware", "jeto_identity.E014"),
     ],
 )
 def test_missing_core_middleware(settings, middleware, check_id):
@@ -48,7 +52,7 @@ def test_djangos_default_password_length_is_below_the_documented_minimum(setting
         {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
         {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     ]
-    assert ids(core_checks.check_password_policy(None)) == {"jeto_identity.E006", "jeto_identity.W001"}
+    assert ids(core_checks.check_password_policy(None)) == {"jeto_identity.E015", "jeto_identity.W011"}
     settings.AUTH_PASSWORD_VALIDATORS = [
         {"NAME": "jeto_identity.core.password_validation.MinimumLengthValidator"},
         {"NAME": "jeto_identity.core.password_validation.MaximumLengthValidator"},
@@ -60,7 +64,7 @@ def test_djangos_default_password_length_is_below_the_documented_minimum(setting
         {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
         {"NAME": "jeto_identity.core.password_validation.MaximumLengthValidator"},
     ]
-    assert ids(core_checks.check_password_policy(None)) == {"jeto_identity.E006"}  # 12 < 16
+    assert ids(core_checks.check_password_policy(None)) == {"jeto_identity.E015"}  # 12 < 16
 
 
 def test_missing_django_otp_middleware(settings):
@@ -206,3 +210,108 @@ class MyServer(JetoServer):
 
 class MyValidator(JetoOAuth2Validator):
     pass
+
+
+# --- old dotted paths and subclasses count as the entry they name -------------------------------------------
+
+OLD_PATHS = {
+    "jeto_identity.core.middleware.AuditContextMiddleware": "jeto_identity.middleware.AuditContextMiddleware",
+    "jeto_identity.core.middleware.ServiceUnavailableMiddleware": (
+        "jeto_identity.middleware.ServiceUnavailableMiddleware"
+    ),
+    "jeto_identity.mfa.middleware.MFAPolicyMiddleware": "jeto_identity.mfa_middleware.MFAPolicyMiddleware",
+    "jeto_identity.sso.oidc.backend.OrganizationOIDCBackend": "jeto_identity.sso.backend.OrganizationOIDCBackend",
+    "jeto_identity.core.hashers.OwaspArgon2PasswordHasher": "jeto_identity.hashers.OwaspArgon2PasswordHasher",
+    "jeto_identity.core.hashers.ClientSecretHasher": "jeto_identity.hashers.ClientSecretHasher",
+    "jeto_identity.core.password_validation.MaximumLengthValidator": (
+        "jeto_identity.password_validation.MaximumLengthValidator"
+    ),
+    "jeto_identity.throttle.services.axes_username": "jeto_identity.services.throttle.axes_username",
+    "jeto_identity.core.net.client_ip": "jeto_identity.net.client_ip",
+    "jeto_identity.mfa.stage.login_stage": "jeto_identity.services.mfa_login.login_stage",
+    "jeto_identity.sso.services.link_confirmation_stage": "jeto_identity.services.sso.link_confirmation_stage",
+}
+
+
+def _old(path):
+    return OLD_PATHS.get(path, path)
+
+
+@pytest.fixture
+def old_paths(settings):
+    """A host that still names every moved class and function by its old dotted path."""
+    settings.MIDDLEWARE = [_old(m) for m in settings.MIDDLEWARE]
+    settings.AUTHENTICATION_BACKENDS = [_old(b) for b in settings.AUTHENTICATION_BACKENDS]
+    settings.PASSWORD_HASHERS = [_old(h) for h in settings.PASSWORD_HASHERS]
+    settings.AUTH_PASSWORD_VALIDATORS = [{**v, "NAME": _old(v["NAME"])} for v in settings.AUTH_PASSWORD_VALIDATORS]
+    settings.AXES_USERNAME_CALLABLE = _old(settings.AXES_USERNAME_CALLABLE)
+    settings.AXES_CLIENT_IP_CALLABLE = _old(settings.AXES_CLIENT_IP_CALLABLE)
+    stages = settings.JETO_IDENTITY.get("LOGIN_STAGES", jeto_settings.LOGIN_STAGES)
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "LOGIN_STAGES": [_old(s) for s in stages]}
+    assert set(OLD_PATHS.values()) <= {
+        *settings.MIDDLEWARE,
+        *settings.AUTHENTICATION_BACKENDS,
+        *settings.PASSWORD_HASHERS,
+        *(v["NAME"] for v in settings.AUTH_PASSWORD_VALIDATORS),
+        settings.AXES_USERNAME_CALLABLE,
+        settings.AXES_CLIENT_IP_CALLABLE,
+        *settings.JETO_IDENTITY["LOGIN_STAGES"],
+    }, "the portal's settings name each path this test renames"
+    return settings
+
+
+def test_old_dotted_paths_pass_every_check(old_paths):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the aliases warn: that is their job
+        messages = run_checks(include_deployment_checks=False)
+    assert [m for m in messages if m.id.startswith("jeto_identity.")] == []
+
+
+def test_order_checks_see_an_entry_under_its_old_path(old_paths):
+    from jeto_identity.mfa import checks as mfa_checks
+
+    middleware = [m for m in old_paths.MIDDLEWARE if m != _old("jeto_identity.mfa.middleware.MFAPolicyMiddleware")]
+    otp = middleware.index("django_otp.middleware.OTPMiddleware")
+    old_paths.MIDDLEWARE = [
+        *middleware[:otp],
+        _old("jeto_identity.mfa.middleware.MFAPolicyMiddleware"),
+        *middleware[otp:],
+    ]
+    assert ids(mfa_checks.check_mfa_middleware(None)) == {"jeto_identity.E203"}  # found, and before OTPMiddleware
+
+
+class MyAuditMiddleware(AuditContextMiddleware):
+    pass
+
+
+def test_a_subclass_of_a_middleware_counts_as_it(settings):
+    audit = "jeto_identity.core.middleware.AuditContextMiddleware"
+    settings.MIDDLEWARE = [
+        "tests.identity.test_install_checks.MyAuditMiddleware" if m == audit else m for m in settings.MIDDLEWARE
+    ]
+    assert core_checks.check_installation(None) == []
+
+
+# --- the order of the sign-in stages ------------------------------------------------------------------------
+
+MFA_STAGE = "jeto_identity.mfa.stage.login_stage"
+LINK_STAGE = "jeto_identity.sso.services.link_confirmation_stage"
+
+
+@pytest.mark.parametrize(
+    ("stages", "expected"),
+    [
+        ([MFA_STAGE, LINK_STAGE], set()),
+        ([MFA_STAGE], set()),
+        ([], set()),
+        ([LINK_STAGE, MFA_STAGE], {"jeto_identity.E016"}),
+        ([LINK_STAGE], {"jeto_identity.E016"}),
+        ([_old(LINK_STAGE), _old(MFA_STAGE)], {"jeto_identity.E016"}),
+        ([_old(MFA_STAGE), _old(LINK_STAGE)], set()),
+    ],
+)
+def test_the_sso_link_stage_comes_after_the_mfa_stage(settings, stages, expected):
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "LOGIN_STAGES": stages}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert ids(core_checks.check_login_stages(None)) == expected

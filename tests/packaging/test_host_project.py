@@ -45,7 +45,7 @@ def test_a_host_without_the_app_settings_fails_its_checks(host_project):
     )
     result = host_project.manage_may_fail("check", "--settings", "host.halfway")
     assert result.returncode != 0
-    assert "jeto_identity.E304" in result.stderr and "jeto_identity.E006" in result.stderr
+    assert "jeto_identity.E304" in result.stderr and "jeto_identity.E015" in result.stderr
 
 
 def test_email_first_sign_in(host_server, host_data):
