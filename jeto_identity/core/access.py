@@ -52,7 +52,9 @@ def can_manage_user(admin_user: User, target: User) -> bool:
     """May ``admin_user`` change ``target``'s account (active flag, MFA reset)?
 
     Superusers: anyone. Org admins: themselves, and people all of whose organisations they run, where an admin
-    manages members and only an owner manages that organisation's admins and owners. Never a superuser.
+    manages members and only an owner manages that organisation's admins and owners. Never a superuser, never an
+    account in no organisation, and a staff account only when the admin owns every one of its organisations
+    (owners manage their admins; nobody but a platform admin manages platform staff outside their organisations).
     """
     if admin_user.is_superuser:
         return True
@@ -62,4 +64,8 @@ def can_manage_user(admin_user: User, target: User) -> bool:
         return True
     rows = list(Membership.objects.filter(user=target).values_list("organization_id", "role"))
     administered, owned = administered_org_ids(admin_user), owned_org_ids(admin_user)
-    return bool(rows) and all(org in administered and (role == Role.MEMBER or org in owned) for org, role in rows)
+    if not rows:
+        return False
+    if target.is_staff:
+        return all(org in owned for org, _ in rows)
+    return all(org in administered and (role == Role.MEMBER or org in owned) for org, role in rows)

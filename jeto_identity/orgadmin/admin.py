@@ -26,6 +26,7 @@ from jeto_identity.models import (
     SSOConnection,
     User,
 )
+from jeto_identity.orgadmin import invitations
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin
 
 
@@ -254,8 +255,10 @@ class OrgAdminUserCreationForm(forms.ModelForm):
 
     The form never says whether the address already has an account (that would be an account-existence oracle
     for the whole platform): if it has none, one is created without a usable password (its holder sets one by
-    reset link); if it has one, that account gets the membership, and nothing else about it changes. Addresses
-    in a domain another organisation verified are refused: that organisation's admins add its people.
+    reset link) and made a member; if it has one, nothing is attached to it without its holder's consent: the
+    address is e-mailed an invitation (``jeto_identity.orgadmin.invitations``) and becomes a member only once
+    its holder, signed in, accepts. A platform superuser is neither added nor invited. Addresses in a domain
+    another organisation verified are refused: that organisation's admins add its people.
     """
 
     email = forms.EmailField(label="Email address", max_length=254)  # a form field: no uniqueness check
@@ -302,11 +305,12 @@ class OrgAdminUserCreationForm(forms.ModelForm):
             self.add_member(user)
         return user
 
-    def add_member(self, new_user: User) -> User | None:
-        """Make the address a member of the chosen organisation; returns the member (None if none was added).
+    def add_member(self, new_user: User) -> AddedMember:
+        """Create the account and its membership if the address has none; otherwise say whom to invite.
 
-        ``new_user`` is saved only if the address has no account. An existing account keeps its names, flags
-        and any membership it already has here (re-adding never changes a role); a superuser is never added.
+        ``new_user`` is saved only if the address has no account. An existing account is never changed here and
+        never given a membership: ``invite`` is set to it when it should be e-mailed an invitation (not when it is
+        a superuser, nor when it is already a member of the organisation).
         """
         email, org, role = new_user.email, self.cleaned_data["organization"], self.cleaned_data["role"]
         with transaction.atomic():
@@ -315,13 +319,14 @@ class OrgAdminUserCreationForm(forms.ModelForm):
                 try:
                     with transaction.atomic():
                         new_user.save()
-                    user = new_user
-                except IntegrityError:  # created by a concurrent request since the lookup
+                except IntegrityError:  # created by a concurrent request since the lookup: treat it as existing
                     user = User.objects.get(email=email)
-            if user.is_superuser:
-                return None
-            Membership.objects.get_or_create(user=user, organization=org, defaults={"role": role})
-            return user
+                else:
+                    Membership.objects.get_or_create(user=new_user, organization=org, defaults={"role": role})
+                    return AddedMember(email, org, role, created=new_user)
+        if user.is_superuser or Membership.objects.filter(user=user, organization=org).exists():
+            return AddedMember(email, org, role)
+        return AddedMember(email, org, role, invite=user)
 
 
 _ADDED = "_jeto_added_member"
@@ -333,7 +338,9 @@ class AddedMember:
 
     email: str
     organization: Organization
-    member: User | None
+    role: str
+    created: User | None = None  # a new account, made a member
+    invite: User | None = None  # an existing account, to be e-mailed an invitation
 
 
 class SuperuserCreationForm(forms.ModelForm):
@@ -404,8 +411,10 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if change and "email" in form.changed_data:
             obj.email_verified = False  # a new address is unproven until its owner follows a link sent to it
         if not change and isinstance(form, OrgAdminUserCreationForm):
-            member = form.add_member(obj)
-            setattr(request, _ADDED, AddedMember(obj.email, form.cleaned_data["organization"], member))
+            added = form.add_member(obj)
+            setattr(request, _ADDED, added)
+            if added.invite is not None:
+                invitations.send(request, added.invite, added.organization, added.role, request.user)
         else:
             super().save_model(request, obj, form, change)
 
@@ -413,9 +422,9 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         added: AddedMember | None = getattr(request, _ADDED, None)
         if added is None:
             return super().log_addition(request, obj, message)
-        if added.member is None:
-            return None  # nothing was added
-        return super().log_addition(request, added.member, message)
+        if added.created is None:
+            return None  # no account was created (an invitation changes nothing until it is accepted)
+        return super().log_addition(request, added.created, message)
 
     def response_add(self, request, obj, post_url_continue=None):
         added: AddedMember | None = getattr(request, _ADDED, None)
@@ -424,8 +433,8 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         # One answer whether or not the address had an account, and no link to the account's own page.
         self.message_user(
             request,
-            f"If {added.email} had no account, one was created; either way they are now a member of "
-            f"{added.organization}.",
+            f"If {added.email} had no account, one was created and added to {added.organization}; if it had one, "
+            "they were e-mailed an invitation to join.",
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:jeto_identity_user_changelist"))
