@@ -40,7 +40,7 @@ def check_openid_provider(app_configs, **kwargs) -> list[CheckMessage]:
                 id="jeto_identity.E304",
             )
         ]
-    problems: list[CheckMessage] = [*_classes(oauth2_settings), *_scopes(oauth2_settings)]
+    problems: list[CheckMessage] = [*_classes(oauth2_settings), *_scopes(oauth2_settings), *_offer(oauth2_settings)]
     if not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
         problems.append(
             Error(
@@ -79,6 +79,32 @@ def _classes(oauth2_settings: Any) -> list[CheckMessage]:
             )
         )
     return problems
+
+
+def _offer(oauth2_settings: Any) -> list[CheckMessage]:
+    """Settings may narrow what the server offers, never widen it: say so when they try (the server ignores it)."""
+    from jeto_identity.provider.server import SUPPORTED_GRANT_TYPES, SUPPORTED_RESPONSE_TYPES
+
+    widened: list[str] = []
+    response_types = sorted(set(oauth2_settings.OIDC_RESPONSE_TYPES_SUPPORTED) - set(SUPPORTED_RESPONSE_TYPES))
+    if response_types:
+        widened.append(f"OIDC_RESPONSE_TYPES_SUPPORTED lists {', '.join(response_types)}")
+    grant_types = sorted(set(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED) - set(SUPPORTED_GRANT_TYPES))
+    if grant_types:
+        widened.append(f"OAUTH2_GRANT_TYPES_SUPPORTED lists {', '.join(grant_types)}")
+    if oauth2_settings.PKCE_REQUIRED is not True:
+        widened.append("PKCE_REQUIRED is not True")
+    if not widened:
+        return []
+    return [
+        Error(
+            f"OAUTH2_PROVIDER offers flows Jeto refuses ({'; '.join(widened)}). Jeto's server still serves only the "
+            "code flow with PKCE S256, refresh tokens and client credentials, so these settings do not say what "
+            "it does.",
+            hint=HELPER_HINT + " Its settings may narrow the offer, never widen it.",
+            id="jeto_identity.E309",
+        )
+    ]
 
 
 def _scopes(oauth2_settings: Any) -> list[CheckMessage]:

@@ -1,15 +1,15 @@
-"""The oauthlib server behind django-oauth-toolkit, dispatching only what the host's ``OAUTH2_PROVIDER`` offers.
+"""The oauthlib server behind django-oauth-toolkit, dispatching only what both Jeto and the host offer.
 
-Which flows and PKCE methods Jeto supports is stated once, in django-oauth-toolkit's settings:
+What Jeto supports is fixed here: the authorization-code flow (response type ``code``, PKCE with ``S256``
+required), refresh tokens and client credentials. A host's ``OAUTH2_PROVIDER`` may narrow that
+(``OIDC_RESPONSE_TYPES_SUPPORTED``, ``OAUTH2_GRANT_TYPES_SUPPORTED``, DOT's ``COMPLIANT_BCP_RFC9700_*`` gates), never
+widen it: a hand-written dict that lists implicit, hybrid, password or device-code flows, or turns PKCE off, still
+gets only the intersection, which is also what discovery publishes. System check ``jeto_identity.E309`` reports
+such a dict, since it does not say what the server does.
 
-- ``PKCE_REQUIRED`` and the ``COMPLIANT_BCP_RFC9700_*`` gates, which DOT enforces itself: no missing challenge,
-  no ``plain`` method, no implicit or password grant.
-- ``OIDC_RESPONSE_TYPES_SUPPORTED`` and ``OAUTH2_GRANT_TYPES_SUPPORTED``, which DOT only advertises. This server
-  dispatches nothing else (hybrid, ``none``, device code...) and discovery publishes the same lists.
-
-What DOT cannot do is done here: ID tokens are never accepted as bearer tokens, and a pre-authorization check
-bounds parameter sizes, refuses a PKCE method before the user signs in (DOT refuses ``plain`` only when it issues
-the code) and checks the S256 challenge format.
+What DOT cannot do is done here too: ID tokens are never accepted as bearer tokens, and a pre-authorization check
+bounds parameter sizes, requires a PKCE challenge and refuses any method but ``S256`` before the user signs in (DOT
+refuses ``plain`` only when it issues the code) and checks the S256 challenge format.
 """
 
 from __future__ import annotations
@@ -52,25 +52,33 @@ CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # oauthlib raises ValueError (a 500) on a '%' that doesn't start a two-digit hex escape.
 BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
+# What Jeto supports at most; the host's settings choose within these, in this order.
+SUPPORTED_RESPONSE_TYPES = ("code",)
+SUPPORTED_GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+SUPPORTED_CODE_CHALLENGE_METHODS = ("S256",)
+
 
 def offered_response_types() -> list[str]:
-    """``OIDC_RESPONSE_TYPES_SUPPORTED`` less what DOT's RFC 9700 gates refuse (DOT's own discovery rule)."""
-    return bcp_filter_response_types(oauth2_settings.OIDC_RESPONSE_TYPES_SUPPORTED)
+    """``OIDC_RESPONSE_TYPES_SUPPORTED`` less what DOT's RFC 9700 gates refuse, within what Jeto supports."""
+    offered = bcp_filter_response_types(oauth2_settings.OIDC_RESPONSE_TYPES_SUPPORTED)
+    return [name for name in offered if name in SUPPORTED_RESPONSE_TYPES]
 
 
 def offered_grant_types() -> list[str]:
-    """``OAUTH2_GRANT_TYPES_SUPPORTED`` less what DOT's RFC 9700 gates refuse (DOT's own metadata rule)."""
+    """``OAUTH2_GRANT_TYPES_SUPPORTED`` less what DOT's RFC 9700 gates refuse, within what Jeto supports."""
     refused = set()
     if oauth2_settings.COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT:
         refused.add("implicit")
     if oauth2_settings.COMPLIANT_BCP_RFC9700_PASSWORD_GRANT:
         refused.add("password")
-    return [grant for grant in oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED if grant not in refused]
+    offered = oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED
+    return [grant for grant in offered if grant not in refused and grant in SUPPORTED_GRANT_TYPES]
 
 
 def offered_code_challenge_methods() -> list[str]:
-    """The PKCE methods DOT accepts (``plain`` goes with ``COMPLIANT_BCP_RFC9700_PKCE_METHOD``)."""
-    return bcp_filter_code_challenge_methods([method for method, _label in AbstractGrant.CODE_CHALLENGE_METHODS])
+    """The PKCE methods accepted: ``S256`` alone, whatever DOT's ``COMPLIANT_BCP_RFC9700_PKCE_METHOD`` says."""
+    methods = bcp_filter_code_challenge_methods([method for method, _label in AbstractGrant.CODE_CHALLENGE_METHODS])
+    return [method for method in methods if method in SUPPORTED_CODE_CHALLENGE_METHODS]
 
 
 def malformed_query(query_string: str) -> bool:
@@ -100,6 +108,9 @@ def check_authorization_parameters(request: Any) -> dict[str, Any]:
         raise errors.CustomOAuth2Error(
             error="request_not_supported", description="Request objects are not supported.", request=request
         )
+    if request.code_challenge is None:
+        # DOT requires PKCE only while PKCE_REQUIRED says so; Jeto always does.
+        raise errors.MissingCodeChallengeError(request=request)
     if request.code_challenge is not None:
         methods = offered_code_challenge_methods()
         if request.code_challenge_method not in methods:
@@ -117,7 +128,7 @@ def check_authorization_parameters(request: Any) -> dict[str, Any]:
 
 
 class JetoServer(Server):
-    """oauthlib's OpenID Connect server dispatching only the offered response and grant types."""
+    """oauthlib's OpenID Connect server dispatching only the offered response and grant types (see above)."""
 
     def __init__(self, request_validator: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(request_validator, *args, **kwargs)

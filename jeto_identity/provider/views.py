@@ -30,7 +30,13 @@ from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 from jeto_identity.login.services import session_auth_info
 from jeto_identity.provider import consent
 from jeto_identity.provider import prompt as prompt_rules
-from jeto_identity.provider.server import SUPPORTED_RESPONSE_MODES, malformed_query, offered_grant_types
+from jeto_identity.provider.server import (
+    SUPPORTED_RESPONSE_MODES,
+    malformed_query,
+    offered_code_challenge_methods,
+    offered_grant_types,
+    offered_response_types,
+)
 from jeto_identity.provider.validators import AUTH_CREDENTIAL, id_token_hint_subject
 from jeto_identity.throttle.token_view import ThrottledTokenMixin
 
@@ -251,6 +257,8 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
             {
                 "response_modes_supported": sorted(SUPPORTED_RESPONSE_MODES),
                 "grant_types_supported": offered_grant_types(),
+                "response_types_supported": offered_response_types(),
+                "code_challenge_methods_supported": offered_code_challenge_methods(),
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "prompt_values_supported": ["none", "login", "consent"],
                 "authorization_response_iss_parameter_supported": True,

@@ -144,3 +144,90 @@ def test_the_offer_is_the_one_place(member_client, registration, rebuilt_server_
         data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         response = member_client.post("/o/token/", data, HTTP_AUTHORIZATION=_basic(registration))
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
+
+
+# --- a host's own OAUTH2_PROVIDER dict may narrow the offer, never widen it -----------------------------------
+
+# What a hand-written dict (as older docs showed) can end up with: DOT's defaults for the offer, RFC 9700 gates off.
+WIDENING = {
+    "OAUTH2_GRANT_TYPES_SUPPORTED": [
+        "authorization_code",
+        "implicit",
+        "password",
+        "client_credentials",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code", "token", "id_token", "id_token token", "code token", "code id_token"],
+    "PKCE_REQUIRED": False,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": False,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": False,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": False,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": False,
+}
+
+
+@pytest.fixture
+def widening_settings(rebuilt_server_afterwards):
+    provider = {**settings.OAUTH2_PROVIDER, **WIDENING, "ALWAYS_RELOAD_OAUTHLIB_CORE": True}
+    with override_settings(OAUTH2_PROVIDER=provider):
+        yield
+
+
+def test_a_widening_dict_is_a_system_check_error(settings):
+    from jeto_identity.provider import checks
+
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, **WIDENING}
+    assert {m.id for m in checks.check_openid_provider(None)} == {"jeto_identity.E309"}
+    for key in ("OAUTH2_GRANT_TYPES_SUPPORTED", "OIDC_RESPONSE_TYPES_SUPPORTED", "PKCE_REQUIRED"):
+        settings.OAUTH2_PROVIDER = {**oauth2_provider_settings(), **settings.OAUTH2_PROVIDER, key: WIDENING[key]}
+        assert "jeto_identity.E309" in {m.id for m in checks.check_openid_provider(None)}, key
+
+
+def test_a_narrower_dict_is_no_error(settings):
+    from jeto_identity.provider import checks
+
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code"]}
+    assert "jeto_identity.E309" not in {m.id for m in checks.check_openid_provider(None)}
+
+
+def test_a_widening_dict_still_publishes_only_what_jeto_supports(client, db, widening_settings):
+    meta = client.get("/.well-known/openid-configuration").json()
+    assert sorted(meta["grant_types_supported"]) == sorted(OFFERED_GRANT_TYPES)
+    assert meta["response_types_supported"] == ["code"]
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+
+
+@pytest.mark.parametrize("grant_type", ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"])
+def test_a_widening_dict_still_refuses_other_grants(client, registration, widening_settings, grant_type):
+    data = {"grant_type": grant_type, "username": "max@acme.test", "password": "x", "device_code": "x"}
+    response = client.post("/o/token/", data, HTTP_AUTHORIZATION=_basic(registration))
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
+
+
+@pytest.mark.parametrize("response_type", ["token", "id_token", "id_token token"])
+def test_a_widening_dict_still_refuses_the_implicit_flow(member_client, registration, widening_settings, response_type):
+    params = authorize_params(registration.client.client_id, pkce_pair()[1], response_type=response_type)
+    response = member_client.get(authorize_url(params))
+    assert response.status_code == 302
+    answer = query(response["Location"])
+    assert answer["error"] == "unsupported_response_type"
+    assert "code" not in answer and "access_token" not in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "pkce",
+    [
+        {"code_challenge": "x" * 43, "code_challenge_method": "plain"},
+        {"code_challenge": None, "code_challenge_method": None},
+        {"code_challenge_method": None},  # oauthlib's default method is plain
+    ],
+)
+def test_a_widening_dict_still_requires_s256_pkce(member_client, registration, widening_settings, pkce):
+    params = authorize_params(registration.client.client_id, pkce_pair()[1], **pkce)
+    response = member_client.get(authorize_url(params))
+    assert response.status_code == 302
+    answer = query(response["Location"])
+    assert answer["error"] == "invalid_request"
+    assert "code" not in answer
