@@ -16,6 +16,12 @@ what can be re-encrypted under the newest key before an old one is dropped (docs
 Configured secrets come from the adapter's ``key_material(purpose)``; by default ``JETO_IDENTITY["KEYS"][purpose]``
 or the purpose's older setting (``TOTP_ENCRYPTION_KEYS``, ``FIELD_ENCRYPTION_KEYS``, ``CLIENT_SECRET_PEPPER``).
 Each secret becomes a key through the purpose's fixed derivation, the one its stored values were written with.
+
+**Parsing.** In ``KEYS`` a string is comma-separated and each secret is stripped of surrounding spaces. An older
+setting keeps the parsing it always had, since a secret parsed differently derives a different key and stored
+values would stop opening: ``TOTP_ENCRYPTION_KEYS`` and ``CLIENT_SECRET_PEPPER`` entries are used as given (a
+leading space is part of the secret; a ``CLIENT_SECRET_PEPPER`` string is one secret, commas included), and
+``FIELD_ENCRYPTION_KEYS`` is split and stripped as before. The adapter's ``key_material`` list is used as given.
 """
 
 from __future__ import annotations
@@ -66,6 +72,43 @@ _totp = _hkdf(64, b"jeto_identity totp key encryption v1")
 _field = _hkdf(32, b"jeto-identity field encryption v1")
 
 
+def normalize(value: Any) -> list[str | bytes]:
+    """A ``KEYS`` value as a list of secrets: a string is comma-separated, bytes are one secret; items stripped."""
+    if not value:
+        return []
+    if isinstance(value, bytes):
+        return [value]
+    if isinstance(value, str):
+        value = value.split(",")
+    items = [v.strip() if isinstance(v, str) else bytes(v) for v in value if v]
+    return [v for v in items if v]
+
+
+def _as_given(value: Any) -> list[str | bytes]:
+    """A list of secrets used exactly as given (empty entries dropped); a string or bytes is one secret."""
+    if not value:
+        return []
+    if isinstance(value, str | bytes):
+        return [value]
+    return [v if isinstance(v, str | bytes) else bytes(v) for v in value if v]
+
+
+def _legacy_totp(value: Any) -> list[str | bytes]:
+    """``TOTP_ENCRYPTION_KEYS`` as the TOTP code read it: ``list(value)``, entries unstripped.
+
+    That made a string into one secret per character; a string now writes as one secret, and its characters still
+    read what was written under them (``manage.py jeto_rotate_keys`` moves those values to the whole string).
+    """
+    if isinstance(value, str) and value:
+        return [value, *(c for c in value if c != value)]
+    return _as_given(value)
+
+
+def _legacy_pepper(value: Any) -> list[str | bytes]:
+    """``CLIENT_SECRET_PEPPER`` as the hasher read it: a string is one pepper (commas and spaces included)."""
+    return _as_given(value)
+
+
 @dataclass(frozen=True)
 class Purpose:
     """One family of keys: the setting it was configured with before ``KEYS``, and how a secret becomes a key."""
@@ -74,14 +117,15 @@ class Purpose:
     legacy_setting: str | None
     from_configured: Callable[[bytes], bytes]
     from_secret_key: Callable[[bytes], bytes]
+    legacy_parse: Callable[[Any], list[str | bytes]] = normalize
 
 
 PURPOSES: dict[str, Purpose] = {
     p.name: p
     for p in (
-        Purpose(TOTP, "TOTP_ENCRYPTION_KEYS", _totp, _totp),
+        Purpose(TOTP, "TOTP_ENCRYPTION_KEYS", _totp, _totp, _legacy_totp),
         Purpose(IDP_SECRET, "FIELD_ENCRYPTION_KEYS", _field, lambda k: _field(b"derived-from-secret-key:" + k)),
-        Purpose(CLIENT_SECRET_PEPPER, "CLIENT_SECRET_PEPPER", _as_is, _pepper_from_secret_key),
+        Purpose(CLIENT_SECRET_PEPPER, "CLIENT_SECRET_PEPPER", _as_is, _pepper_from_secret_key, _legacy_pepper),
         Purpose(RECOVERY_CODE, None, _as_is, _as_is),  # the secret of salted_hmac, as Django's own tokens use it
     )
 }
@@ -94,22 +138,10 @@ def _purpose(name: str) -> Purpose:
         raise ImproperlyConfigured(f"Unknown key purpose {name!r}; known: {', '.join(PURPOSES)}.") from None
 
 
-def normalize(value: Any) -> list[str | bytes]:
-    """A setting's value as a list of secrets: a string is comma-separated, bytes are one secret."""
-    if not value:
-        return []
-    if isinstance(value, bytes):
-        return [value]
-    if isinstance(value, str):
-        value = value.split(",")
-    items = [v.strip() if isinstance(v, str) else bytes(v) for v in value if v]
-    return [v for v in items if v]
-
-
 def _configured_in(values: dict[str, Any], purpose: str) -> list[str | bytes]:
     spec = _purpose(purpose)
     new = normalize((values.get("KEYS") or {}).get(purpose))
-    old = normalize(values.get(spec.legacy_setting)) if spec.legacy_setting else []
+    old = spec.legacy_parse(values.get(spec.legacy_setting)) if spec.legacy_setting else []
     if new and old and new != old:
         raise ImproperlyConfigured(
             f"JETO_IDENTITY['KEYS'][{purpose!r}] and JETO_IDENTITY[{spec.legacy_setting!r}] are both set: keep one."
@@ -138,7 +170,9 @@ def configured(purpose: str) -> list[str | bytes]:
 def _material(purpose: str) -> tuple[bytes, ...]:
     from jeto_identity.adapter import get_adapter
 
-    return tuple(force_bytes(v) for v in normalize(get_adapter().key_material(purpose)))
+    material = get_adapter().key_material(purpose)
+    # A string from an adapter is comma-separated; a list is used as given (configured() already parsed it).
+    return tuple(force_bytes(v) for v in (normalize(material) if isinstance(material, str) else _as_given(material)))
 
 
 def keys(purpose: str) -> list[bytes]:

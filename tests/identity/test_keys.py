@@ -197,3 +197,62 @@ class VaultAdapter(DefaultAdapter):
         if purpose == keys.IDP_SECRET:
             return ["from-the-vault-0123456789"]
         return super().key_material(purpose)
+
+
+# --- the older settings keep the parsing the values were written with ---------------------------------------------
+# What the previous releases did, written out here: a stored value made by that code must still open.
+
+
+def _old_totp_encrypt(secret: str, raw: bytes, user_id) -> str:
+    """The previous TOTP code: AES-SIV under HKDF(secret), the entry exactly as listed."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+    key = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=b"jeto_identity totp key encryption v1")
+    sealed = AESSIV(key.derive(secret.encode())).encrypt(raw, [b"jeto_identity.totp", str(user_id).encode()])
+    return "enc1:" + base64.urlsafe_b64encode(sealed).decode("ascii").rstrip("=")
+
+
+def _old_client_secret_hash(pepper: str, password: str, salt: str) -> str:
+    """The previous ClientSecretHasher: HMAC-SHA256 under the pepper, a string being one pepper."""
+    import hashlib
+    import hmac
+
+    digest = hmac.new(pepper.encode(), f"{salt}${password}".encode(), hashlib.sha256).digest()
+    return f"{ClientSecretHasher.algorithm}${salt}${base64.b64encode(digest).decode('ascii')}"
+
+
+@pytest.mark.parametrize("position", [0, 1])
+def test_a_totp_key_listed_with_a_leading_space_still_opens_what_it_wrote(derived, jeto, acme_member, position):
+    # env.list("JETO_TOTP_ENCRYPTION_KEYS") on "k-new-..., k-old-..." gives " k-old-...".
+    listed = ["k-new-0123456789abcdef", " k-old-0123456789abcdef"]
+    jeto(TOTP_ENCRYPTION_KEYS=listed)
+    stored = _old_totp_encrypt(listed[position], b"twenty-byte-secret!!", acme_member.pk)
+    assert totp_keys.decrypt(stored, acme_member.pk) == b"twenty-byte-secret!!"
+    assert totp_keys.decrypt(totp_keys.encrypt(b"new", acme_member.pk), acme_member.pk) == b"new"
+
+
+def test_a_totp_key_string_still_opens_what_the_old_code_wrote_under_it(derived, jeto, acme_member):
+    jeto(TOTP_ENCRYPTION_KEYS="k-0123456789")
+    stored = _old_totp_encrypt("k", b"twenty-byte-secret!!", acme_member.pk)  # list("k-0...")[0] wrote
+    assert totp_keys.decrypt(stored, acme_member.pk) == b"twenty-byte-secret!!"
+
+
+@pytest.mark.parametrize(
+    ("setting", "pepper"),
+    [
+        ("pepper-one,pepper-two-0123456789", "pepper-one,pepper-two-0123456789"),  # a string is one pepper
+        (["pepper-new-0123456789", " pepper-old-0123456789"], " pepper-old-0123456789"),  # entries as given
+        (["pepper-new-0123456789", " pepper-old-0123456789"], "pepper-new-0123456789"),
+    ],
+)
+def test_a_client_secret_hashed_under_the_old_pepper_parsing_still_verifies(derived, jeto, setting, pepper):
+    jeto(CLIENT_SECRET_PEPPER=setting)
+    encoded = _old_client_secret_hash(pepper, "an-application-secret", "somesalt")
+    assert check_password("an-application-secret", encoded)
+    assert not check_password("another-secret", encoded)
+
+
+def test_a_pepper_string_with_a_comma_still_writes_as_the_old_code_did(derived, jeto):
+    jeto(CLIENT_SECRET_PEPPER="pepper-one,pepper-two-0123456789")
+    fresh = ClientSecretHasher().encode("an-application-secret", "somesalt")
+    assert fresh == _old_client_secret_hash("pepper-one,pepper-two-0123456789", "an-application-secret", "somesalt")
