@@ -7,7 +7,7 @@ import re
 import pytest
 
 from jeto_identity.core import crypto
-from jeto_identity.models import FederatedIdentity, SSOConnection
+from jeto_identity.models import FederatedIdentity, Membership, Role, SSOConnection
 from tests.sso_support import CLIENT_SECRET, make_connection
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sso_env")]
@@ -190,9 +190,9 @@ def test_test_connection_needs_post(client, acme_admin, acme, idp):
 
 
 def test_federated_identities_are_scoped_and_read_only(client, acme_admin, acme, globex, idp, make_user):
-    mine = FederatedIdentity.objects.create(
-        connection=make_connection(acme, idp.url), subject="s1", user=make_user("a1@acme.test")
-    )
+    member = make_user("a1@acme.test")
+    Membership.objects.create(user=member, organization=acme, role=Role.MEMBER)  # a link comes with a membership
+    mine = FederatedIdentity.objects.create(connection=make_connection(acme, idp.url), subject="s1", user=member)
     theirs = FederatedIdentity.objects.create(
         connection=make_connection(globex, idp.url), subject="s2", user=make_user("g1@globex.test")
     )
