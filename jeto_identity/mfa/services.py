@@ -212,8 +212,20 @@ def _format_recovery_code(raw: str) -> str:
 
 
 def _replace_recovery_codes(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    """Replace the tokens of the user's recovery-code device, keeping the device itself.
+
+    A session that signed in with a recovery code is verified against this device (django-otp keeps its
+    persistent id in the session); replacing the device would sign that session out before it saw the new codes.
+    """
+    device = StaticDevice.objects.select_for_update().filter(user=user).order_by("pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    else:
+        StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.token_set.all().delete()
+        if not device.confirmed or device.name != RECOVERY_DEVICE_NAME:
+            device.confirmed, device.name = True, RECOVERY_DEVICE_NAME
+            device.save(update_fields=["confirmed", "name"])
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]  # 8 base32 chars = 40 bits each
     StaticToken.objects.bulk_create([StaticToken(device=device, token=_recovery_code_hashes(c)[0]) for c in codes])
     return [_format_recovery_code(c) for c in codes]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -182,6 +184,22 @@ def test_regenerating_codes_needs_the_password_again(client, acme_member, passwo
     assert client.post("/account/mfa/recovery-codes/new/").url == "/account/mfa/recovery-codes/"
     page = client.get("/account/mfa/recovery-codes/").content.decode()
     assert not any(code in page for code in old)
+
+
+def test_recovery_code_session_regenerates_codes_and_stays_signed_in(client, acme_member, password):
+    """The lost-phone path: sign in with a recovery code, then get a new set; the session keeps its device."""
+    _, old = enrol(acme_member)
+    sign_in(client, acme_member.email, password)
+    assert client.post("/login/mfa/", {"code": old[0]}).url == "/account/"
+    assert client.post("/account/mfa/recovery-codes/new/").url == "/account/mfa/recovery-codes/"
+    page = client.get("/account/mfa/recovery-codes/")
+    assert page.status_code == 200 and SESSION_KEY in client.session
+    new = re.findall(r"\b[a-z2-7]{4}-[a-z2-7]{4}\b", page.content.decode())
+    assert len(set(new)) == mfa.RECOVERY_CODE_COUNT and not set(new) & set(old)
+    assert client.get("/account/").status_code == 200
+    assert mfa.recovery_codes_left(acme_member) == mfa.RECOVERY_CODE_COUNT
+    assert mfa.verify_second_factor(acme_member, new[0]).ok
+    assert not mfa.verify_second_factor(acme_member, old[1]).ok
 
 
 def test_a_fresh_sign_in_counts_as_recent(client, acme_member, password):
