@@ -11,6 +11,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.e2e.conftest import sign_in_with_password
+from tests.identity.mfa_support import enrol
 from tests.identity.oidc_support import REDIRECT_URI, register_rp
 
 pytestmark = pytest.mark.e2e
@@ -84,6 +85,18 @@ def test_login_and_account_pages_have_no_axe_violations(page, acme_member, passw
     page.get_by_role("button", name="Change password").click()
     page.get_by_role("alert").first.wait_for()
     assert_no_axe_violations(page, "password change with errors")
+
+
+def test_mfa_challenge_has_no_axe_violations(page, acme_member, password):
+    enrol(acme_member)
+    sign_in_with_password(page, "max@acme.test", password)
+    page.wait_for_url("**/login/mfa/")
+    assert_no_axe_violations(page, "MFA challenge")
+    page.get_by_role("textbox").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("alert").first.wait_for()
+    assert_no_axe_violations(page, "MFA challenge with an error")
+    assert "didn't work" in accessible_description(page, "id_code")
 
 
 def test_consent_page_has_no_axe_violations(page, live_server, acme_member, password):
