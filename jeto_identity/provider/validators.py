@@ -73,6 +73,17 @@ class JetoOAuth2Validator(ClientCredentialsValidatorMixin, OAuth2Validator):
         allowed = set((client.allowed_scopes or "").split())
         return not allowed or set(scopes) <= allowed
 
+    # --- redirect URIs: always explicit ----------------------------------------------------------------------
+
+    def get_default_redirect_uri(self, client_id, request, *args, **kwargs):
+        """None, so oauthlib refuses a missing ``redirect_uri`` as a fatal error (our error page, never a redirect).
+
+        OpenID Connect Core 3.1.2.1 makes ``redirect_uri`` REQUIRED on every authorization request, even for a
+        client with a single registered URI; every code is therefore issued to an explicit URI, which the token
+        request must repeat (RFC 6749 4.1.3).
+        """
+        return None
+
     # --- prompt=none: the authorization view decides with the browser session at hand ------------------------
 
     def validate_silent_login(self, request: Any) -> bool:

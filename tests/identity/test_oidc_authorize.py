@@ -90,12 +90,16 @@ def assert_client_error(response, error, state=None):
     ],
 )
 def test_unregistered_redirect_uri_shows_an_error_page(member_client, third_party, redirect_uri):
-    response = member_client.get(authorize_url(_params(third_party, redirect_uri=redirect_uri or None)))
-    if redirect_uri == "":
-        # Omitting redirect_uri uses the only registered one (RFC 6749 3.1.2.3): a consent page, not an error.
-        assert response.status_code == 200
-        return
-    assert_error_page(response)
+    assert_error_page(member_client.get(authorize_url(_params(third_party, redirect_uri=redirect_uri))))
+
+
+def test_missing_redirect_uri_shows_an_error_page_even_with_one_registered_uri(member_client, trusted, third_party):
+    """OpenID Connect Core 3.1.2.1: redirect_uri is REQUIRED; never fall back to the registered one."""
+    for rp in (trusted, third_party):
+        for prompt in (None, "none"):
+            response = member_client.get(authorize_url(_params(rp, redirect_uri=None, prompt=prompt)))
+            assert_error_page(response)
+            assert b"redirect_uri" in response.content or b"redirect URI" in response.content
 
 
 def test_unknown_or_missing_client_shows_an_error_page(member_client, third_party):
