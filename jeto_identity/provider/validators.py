@@ -14,6 +14,7 @@ from oauth2_provider.models import AbstractApplication, get_grant_model, get_ref
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
+from oauthlib.oauth2.rfc6749 import errors
 
 from jeto_identity.conf import jeto_settings
 from jeto_identity.connections.grant import ClientCredentialsValidatorMixin
@@ -141,10 +142,20 @@ class JetoOAuth2Validator(ClientCredentialsValidatorMixin, OAuth2Validator):
         return (grant.code_challenge_method or None) if grant else super().get_code_challenge_method(code, request)
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
-        grant = self._grant(code, kwargs.get("request") or (args[0] if args else None))
+        """A ``redirect_uri`` other than the one the code was issued to is ``invalid_grant`` (RFC 6749 5.2: the
+        grant "does not match the redirection URI used in the authorization request"), not oauthlib's
+        ``invalid_request``."""
+        request = kwargs.get("request") or (args[0] if args else None)
+        grant = self._grant(code, request)
         if grant is not None:
-            return grant.redirect_uri_allowed(redirect_uri)
-        return super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs)
+            confirmed = grant.redirect_uri_allowed(redirect_uri)
+        else:
+            confirmed = super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs)
+        if not confirmed:
+            raise errors.InvalidGrantError(
+                description="The redirect_uri does not match the one the code was issued to.", request=request
+            )
+        return True
 
     def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
         grant = self._grant(code, request)

@@ -165,7 +165,11 @@ def test_a_code_is_bound_to_its_redirect_uri(member_client, registration):
     code = query(member_client.get(authorize_url(params))["Location"])["code"]
     response = exchange(member_client, registration, code, verifier, redirect_uri="https://rp.example.test/other")
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"  # oauthlib: "Mismatching redirect URI."
+    # RFC 6749 5.2: a redirect URI other than the authorization request's is invalid_grant.
+    assert response.json()["error"] == "invalid_grant"
+    assert "redirect_uri" in response.json()["error_description"]
+    # The code was not spent on the refused attempt: the right redirect URI still redeems it.
+    assert exchange(member_client, registration, code, verifier).status_code == 200
 
 
 def test_confidential_client_must_authenticate(member_client, registration, issue_code):
