@@ -27,6 +27,7 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
+from jeto_identity.conf import jeto_settings
 from jeto_identity.login.services import session_auth_info
 from jeto_identity.provider import consent
 from jeto_identity.provider import prompt as prompt_rules
@@ -213,6 +214,10 @@ class TokenView(WellFormedQueryMixin, ThrottledTokenMixin, dot_views.TokenView):
     connections: two database round trips less per grant).
 
     Client-secret guessing is throttled per client ID and per address (``ThrottledTokenMixin``, django-axes).
+
+    A failed client authentication (401 ``invalid_client``) challenges with the scheme the client used (RFC 6749
+    5.2): ``Basic`` after HTTP Basic, none after ``client_secret_post``; never oauthlib's ``Bearer`` challenge,
+    which belongs to resource servers.
     """
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -220,9 +225,22 @@ class TokenView(WellFormedQueryMixin, ThrottledTokenMixin, dot_views.TokenView):
             # DOT's view answers device-code polls itself, before the server's grant dispatch could refuse them.
             return JsonResponse({"error": "unsupported_grant_type"}, status=400, headers={"Cache-Control": "no-store"})
         if request.POST.get("grant_type") == "client_credentials":
-            return super().post(request, *args, **kwargs)
-        with transaction.atomic():
-            return super().post(request, *args, **kwargs)
+            response = super().post(request, *args, **kwargs)
+        else:
+            with transaction.atomic():
+                response = super().post(request, *args, **kwargs)
+        if response.status_code == 401:
+            client_authentication_challenge(request, response)
+        return response
+
+
+def client_authentication_challenge(request: HttpRequest, response: HttpResponse) -> None:
+    """Set the 401's ``WWW-Authenticate`` to the scheme the client authenticated with (RFC 6749 5.2)."""
+    if "WWW-Authenticate" in response:
+        del response["WWW-Authenticate"]
+    if request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic ":
+        realm = str(jeto_settings.SITE_NAME).replace("\\", "").replace('"', "").strip() or "Jeto"
+        response["WWW-Authenticate"] = f'Basic realm="{realm}", charset="UTF-8"'
 
 
 @method_decorator(csrf_exempt, name="dispatch")

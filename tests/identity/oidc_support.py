@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -132,3 +133,18 @@ class UserAgent:
         else:
             fields.pop("allow", None)
         return self.post_form(page.url, fields)
+
+
+def assert_client_authentication_challenges(view, rf, client_id: str) -> None:
+    """A token view answers a wrong secret with 401 invalid_client, challenging with the scheme the client used
+    (RFC 6749 5.2): ``Basic`` after HTTP Basic, no challenge after ``client_secret_post``."""
+    data = {"grant_type": "authorization_code", "code": "no-such-code", "redirect_uri": REDIRECT_URI}
+    credentials = base64.b64encode(f"{client_id}:wrong-secret".encode()).decode()
+    with_basic = rf.post("/o/token/", data, HTTP_AUTHORIZATION=f"Basic {credentials}")
+    with_post = rf.post("/o/token/", {**data, "client_id": client_id, "client_secret": "wrong-secret"})
+    response = view.as_view()(with_basic)
+    assert response.status_code == 401 and json.loads(response.content)["error"] == "invalid_client"
+    assert response["WWW-Authenticate"] == 'Basic realm="Jeto", charset="UTF-8"'
+    response = view.as_view()(with_post)
+    assert response.status_code == 401 and json.loads(response.content)["error"] == "invalid_client"
+    assert "WWW-Authenticate" not in response

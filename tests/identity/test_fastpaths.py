@@ -45,6 +45,7 @@ from jeto_identity.provider.tokens import generate_token
 from jeto_identity.provider.views import TokenView as ProviderTokenView
 from jeto_identity.throttle import services as throttle
 from tests.api_clients_support import api, request_token, token_checksum
+from tests.identity.oidc_support import assert_client_authentication_challenges, register_rp
 from tests.requirements import require_postgresql, require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -458,6 +459,12 @@ def test_with_another_validator_the_token_is_read_back_as_dot_does(client, acme_
     assert type(FastTokenView.get_oauthlib_core().server.request_validator).__name__ == "JetoOAuth2Validator"
     row = get_access_token_model().objects.get(token_checksum=token_checksum(body["access_token"]))
     assert [token.pk for token in authorized_tokens] == [row.pk]
+
+
+@pytest.mark.django_db
+def test_the_fast_token_view_challenges_a_wrong_secret_with_the_scheme_the_client_used(rf):
+    registration = register_rp("Fast paths RP")
+    assert_client_authentication_challenges(FastTokenView, rf, registration.client.client_id)
 
 
 def test_dots_token_view_still_answers_grants_through_the_method_we_replace(rf):

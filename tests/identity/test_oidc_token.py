@@ -10,8 +10,17 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 
 from jeto_identity.models import AuthenticationContext
+from jeto_identity.provider import views as provider_views
 from tests.conftest import sign_in
-from tests.identity.oidc_support import REDIRECT_URI, authorize_params, authorize_url, pkce_pair, query, register_rp
+from tests.identity.oidc_support import (
+    REDIRECT_URI,
+    assert_client_authentication_challenges,
+    authorize_params,
+    authorize_url,
+    pkce_pair,
+    query,
+    register_rp,
+)
 
 AccessToken = get_access_token_model()
 Grant = get_grant_model()
@@ -357,3 +366,19 @@ def test_a_deactivated_user_loses_codes_tokens_and_refresh(member_client, regist
     )
     assert refresh.json()["error"] == "invalid_grant"
     assert exchange(member_client, registration, pending_code, pending_verifier).json()["error"] == "invalid_grant"
+
+
+
+# --- failed client authentication: challenged with the scheme the client used (RFC 6749 5.2) ----------------
+
+
+def test_a_wrong_basic_secret_gets_a_basic_challenge_and_a_wrong_post_secret_none(rf, registration):
+    """The stock token view (test_fastpaths checks the fast one the same way)."""
+    assert_client_authentication_challenges(provider_views.TokenView, rf, registration.client.client_id)
+
+
+def test_the_mounted_token_endpoint_challenges_a_wrong_basic_secret_with_basic(client, registration):
+    data = {"grant_type": "authorization_code", "code": "no-such-code", "redirect_uri": REDIRECT_URI}
+    response = client.post("/o/token/", data, HTTP_AUTHORIZATION=basic(registration.client.client_id, "wrong"))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Basic realm="')
