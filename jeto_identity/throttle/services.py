@@ -18,6 +18,7 @@ fails closed (docs/security.md).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from datetime import timedelta
@@ -26,13 +27,14 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from jeto_identity.core.users import normalize_email
 from jeto_identity.models import Lockout, User
 
 log = logging.getLogger(__name__)
+refusals = logging.getLogger("jeto_identity.throttle")  # one line per refused (throttled) request
 
 PASSWORD = ""  # passwords use the bare email as their axes username
 OTP = "otp"
@@ -81,6 +83,29 @@ def check(request: HttpRequest, scope: str, key: str) -> None:
         request.axes_locked_out = True
         request.axes_credentials = _credentials(scope, key)
         raise Throttled("Too many attempts.")
+
+
+def key_digest(key: str) -> str:
+    """A short, stable stand-in for a throttle key in logs (a client ID, an email): correlates, never reveals."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16] if key and key != "-" else "-"
+
+
+def refused(request: HttpRequest, scope: str, key: str) -> HttpResponse:
+    """The answer to a request ``check`` refused: the lockout response (429) and one log line, no traceback.
+
+    A throttled request is an expected outcome, so it is not raised through Django's exception handling (which
+    logs ``Throttled`` with a traceback through ``django.request``). The line names the scope, a digest of the
+    key and the address; never the presented secret.
+    """
+    from axes.helpers import get_lockout_response
+
+    refusals.info(
+        "throttle.refused scope=%s key=%s ip=%s",
+        scope or "password",
+        key_digest(key),
+        getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR", "-"),
+    )
+    return get_lockout_response(request, None, getattr(request, "axes_credentials", None))
 
 
 def failed(request: HttpRequest, scope: str, key: str) -> bool:

@@ -44,7 +44,10 @@ class ThrottledTokenMixin:
             return super().post(request, *args, **kwargs)
         client_id = presented_client_id(request)
         key = client_id or "-"
-        throttle.check(request, throttle.CLIENT_SECRET, key)  # 429 via the lockout handler when locked
+        try:
+            throttle.check(request, throttle.CLIENT_SECRET, key)
+        except throttle.Throttled:  # an expected answer (429, one log line), not an error with a traceback
+            return throttle.refused(request, throttle.CLIENT_SECRET, key)
         if _has_nul(request, client_id):
             # PostgreSQL cannot even compare a string holding NUL; DOT would answer 500.
             return JsonResponse({"error": "invalid_request", "error_description": "malformed parameter"}, status=400)

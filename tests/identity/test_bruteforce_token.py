@@ -1,6 +1,7 @@
 """Client-secret guessing at the token endpoint is throttled per client ID and per address."""
 
 import base64
+import logging
 
 import pytest
 from django.test import Client
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from jeto_identity.audit import services as audit
 from jeto_identity.connections import services as clients
 from jeto_identity.models import AuditEvent
+from jeto_identity.throttle import services as throttle
 from jeto_identity.throttle.token_view import presented_client_id
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +56,23 @@ def test_guessing_a_secret_locks_the_client_id_on_every_address(api_client):
     assert locked.status_code == 429 and locked.json()["error"] == "too_many_requests"
     event = AuditEvent.objects.get(event=audit.THROTTLED, subject=f"client:{CLIENT_ID.lower()}")
     assert event.organization == "Acme"  # the client's organisation sees it
+
+
+def test_a_throttled_token_request_logs_one_line_and_no_traceback(api_client, caplog):
+    for i in range(LIMIT):
+        _token("10.1.0.4", CLIENT_ID, f"guess-{i}")
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        locked = _token("10.1.0.5", CLIENT_ID, "the-real-secret-guess")
+    assert locked.status_code == 429 and locked["Retry-After"]
+    assert not [r for r in caplog.records if r.exc_info or r.exc_text]
+    assert not [r for r in caplog.records if r.name == "django.request" and "Throttled" in r.getMessage()]
+    ours = [r for r in caplog.records if r.name.startswith("jeto_identity.throttle")]
+    assert len(ours) == 1, [r.getMessage() for r in ours]
+    line = ours[0].getMessage()
+    assert line.startswith("throttle.refused scope=client ") and "ip=10.1.0.5" in line
+    assert f"key={throttle.key_digest(CLIENT_ID)}" in line
+    assert CLIENT_ID not in line and "the-real-secret-guess" not in line and "\n" not in line
 
 
 def test_unknown_client_ids_lock_out_the_same_way(api_client):
