@@ -97,7 +97,10 @@ class ChallengeView(View):
         if not form.is_valid():
             return self._render(request, form, status=400)
         throttle_key = str(self.user.pk)  # django-axes: per account and per address, shared by every node
-        throttle.check(request, throttle.OTP, throttle_key)
+        try:
+            throttle.check(request, throttle.OTP, throttle_key)
+        except throttle.Throttled:  # an expected answer (429, one log line), not an error with a traceback
+            return throttle.refused(request, throttle.OTP, throttle_key)
         result = mfa.verify_second_factor(self.user, form.cleaned_data["code"])
         if result.throttled:
             form.add_error("code", _throttled_message(result.locked_until))

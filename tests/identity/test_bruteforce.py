@@ -1,5 +1,6 @@
 """Brute-force protection: per account and per address, no enumeration, trusted proxies only, admin clears."""
 
+import logging
 import re
 
 import pytest
@@ -218,7 +219,7 @@ def test_client_secret_limiter_answers_json_429(client, settings):
 # -- the MFA challenge (wired into the sign-in page) ------------------------------------------------------------
 
 
-def test_otp_guessing_at_the_challenge_is_throttled_across_sign_ins(acme_member, password):
+def test_otp_guessing_at_the_challenge_is_throttled_across_sign_ins(acme_member, password, caplog):
     from tests.identity.mfa_support import code_for, enrol
 
     device, _ = enrol(acme_member)
@@ -233,9 +234,14 @@ def test_otp_guessing_at_the_challenge_is_throttled_across_sign_ins(acme_member,
     assert sign_in(client, acme_member.email, password).url == "/login/mfa/"
     device.refresh_from_db()
     device.throttle_reset()
-    response = client.post("/login/mfa/", {"code": code_for(device)})
+    with caplog.at_level(logging.INFO):
+        response = client.post("/login/mfa/", {"code": code_for(device)})
     assert response.status_code == 429 and "Too many attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+    # An expected answer: one line of ours, no traceback from django.request.
+    assert not [r for r in caplog.records if r.exc_info]
+    ours = [r.getMessage() for r in caplog.records if r.name == "jeto_identity.throttle"]
+    assert len(ours) == 1 and ours[0].startswith("throttle.refused scope=otp ") and "ip=10.0.10.99" in ours[0]
 
 
 def test_success_resets_a_mixed_case_key():
