@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import authenticate, login
+from django.contrib.auth import SESSION_KEY, authenticate, login
 from django.http import HttpRequest
 
 from jeto_identity.conf import jeto_settings
@@ -85,19 +85,34 @@ def first_factor_passed(request: HttpRequest, pending: PendingLogin, user: User,
     """Record a passed first factor (``pwd``, ``fed``) and return the next stage's URL, or finish the login.
 
     The session key rotates here as well as at ``complete()``: a half-signed-in session (waiting for a second
-    factor or enrolment) must not keep a key that someone may have planted before the password was given.
+    factor or enrolment) must not keep a key that someone may have planted before the password was given. When
+    no stage needs the user, ``complete()`` signs them in within this request and Django's ``login()`` rotates
+    the key; rotating it once more first would only write and delete a session row no browser ever saw. So the
+    key rotates here unless this request ended signed in (a stage's URL, an abandoned login or an error all
+    rotate it).
     """
-    request.session.cycle_key()
     pending.user_id = str(user.pk)
     pending.email = user.email
     pending.amr = [method]
     pending.save(request)
-    return advance(request, pending)
+    signed_in = False
+    try:
+        url = advance(request, pending, user)
+        signed_in = url is None and request.session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)
+        return url
+    finally:
+        if not signed_in:
+            request.session.cycle_key()
 
 
-def advance(request: HttpRequest, pending: PendingLogin) -> str | None:
-    """Run the remaining stages; when none needs the user, sign them in and return None."""
-    user = pending.user()
+def advance(request: HttpRequest, pending: PendingLogin, user: User | None = None) -> str | None:
+    """Run the remaining stages; when none needs the user, sign them in and return None.
+
+    ``user``: the pending user as this request already loaded it (the first factor's), to save reading it again;
+    an inactive one counts as none, as ``pending.user()`` would.
+    """
+    if user is None or str(user.pk) != pending.user_id or not user.is_active:
+        user = pending.user()
     if user is None:
         abandon(request)
         return None
