@@ -170,9 +170,10 @@ def organization_for(user: User | None = None, email: str = "") -> Organization 
         if domain is not None:
             return domain.organization
     if user is not None and getattr(user, "pk", None):
-        orgs = list(Membership.objects.filter(user_id=user.pk).values_list("organization_id", flat=True)[:2])
-        if len(orgs) == 1:
-            return Organization.objects.filter(pk=orgs[0]).first()
+        # The organisation comes with the membership (one query); a second membership means "not one".
+        memberships = list(Membership.objects.filter(user_id=user.pk).select_related("organization").order_by()[:2])
+        if len(memberships) == 1:
+            return memberships[0].organization
     return None
 
 
