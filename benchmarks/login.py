@@ -79,7 +79,7 @@ def setup_data(users: int) -> dict:
     from django.db import transaction
 
     from jeto_identity.mfa import services as mfa
-    from jeto_identity.models import User
+    from jeto_identity.models import Membership, Organization, Role, User
     from jeto_identity.provider import relying_parties
 
     encoded = make_password(PASSWORD)
@@ -94,6 +94,15 @@ def setup_data(users: int) -> dict:
             ]
         )
         User.objects.filter(email__endswith=f"@{DOMAIN}").update(password=encoded)
+    # Each user belongs to one organisation (no verified domain, no SSO, MFA not required), as most do.
+    org, _ = Organization.objects.get_or_create(slug="login-bench", defaults={"name": "Login Benchmark"})
+    Membership.objects.bulk_create(
+        [
+            Membership(user=user, organization=org, role=Role.MEMBER)
+            for user in User.objects.filter(email__endswith=f"@{DOMAIN}")
+        ],
+        ignore_conflicts=True,
+    )
     keys = []
     for user in User.objects.filter(email__in=emails["totp"]).order_by("email"):
         device = mfa.confirmed_totp_device(user)
