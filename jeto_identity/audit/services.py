@@ -166,7 +166,11 @@ def organization_for(user: User | None = None, email: str = "") -> Organization 
     """The organisation a person's event belongs to: their email's verified domain, else their only membership."""
     email = normalize_email(email or getattr(user, "email", "") or "")
     if "@" in email:
-        domain = OrganizationDomain.objects.filter(domain=email.rsplit("@", 1)[1], verified=True).first()
+        domain = (
+            OrganizationDomain.objects.filter(domain=email.rsplit("@", 1)[1], verified=True)
+            .select_related("organization")
+            .first()
+        )
         if domain is not None:
             return domain.organization
     if user is not None and getattr(user, "pk", None):
