@@ -4,7 +4,7 @@ An ID is never reused with a new meaning (a host that silenced the old one would
 IDs of checks that moved to a feature's range (E004-E006, E010-E012, E102, W001, W010, W020) stay retired.
 
 Checks that look for a middleware, backend or hasher by dotted path go through ``find_entry``: it resolves each
-configured entry and compares classes, so an old dotted path (``jeto_identity.deprecated_paths``) or a subclass
+configured entry and compares classes, so an old dotted path (``jeto_identity.core.deprecated_paths``) or a subclass
 counts as the entry it names.
 """
 

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user, load_backend
 from django.test import RequestFactory
 
-from jeto_identity.deprecated_paths import MOVED
+from jeto_identity.core.deprecated_paths import MOVED
 
 
 @pytest.mark.parametrize(("old", "new"), sorted(MOVED.items()))
