@@ -40,52 +40,31 @@ def _stash_old(sender: Any, instance: SSOConnection, **kwargs: Any) -> None:
     setattr(instance, _OLD, old)
 
 
+def _record(event: str, connection: SSOConnection, **details: Any) -> None:
+    audit.record(
+        event, organization=connection.organization, subject=connection.name, connection=connection.name, **details
+    )
+
+
 def _after_save(sender: Any, instance: SSOConnection, created: bool, **kwargs: Any) -> None:
     old = instance.__dict__.pop(_OLD, None)
     if created or old is None:
-        audit.record(
-            audit.SSO_CONNECTION_CHANGED,
-            organization=instance.organization,
-            subject=instance.name,
-            reason="created",
-            connection=instance.name,
-            issuer=instance.issuer,
-        )
+        _record(audit.SSO_CONNECTION_CHANGED, instance, reason="created", issuer=instance.issuer)
         return
     changed = [name for name in AUDITED_FIELDS if old[name] != getattr(instance, name)]
     if not changed:
         return
     # Names only: the secret's (encrypted) value never reaches the log.
-    audit.record(
-        audit.SSO_CONNECTION_CHANGED,
-        organization=instance.organization,
-        subject=instance.name,
-        reason="changed",
-        connection=instance.name,
-        fields=changed,
-        issuer=instance.issuer,
-    )
-    if set(changed) & set(IDENTITY_FIELDS):
+    _record(audit.SSO_CONNECTION_CHANGED, instance, reason="changed", fields=changed, issuer=instance.issuer)
+    repointed = sorted(set(changed) & set(IDENTITY_FIELDS))
+    if repointed:
         removed, _ = FederatedIdentity.objects.filter(connection=instance).delete()
         if removed:
-            audit.record(
-                audit.SSO_LINKS_RESET,
-                organization=instance.organization,
-                subject=instance.name,
-                connection=instance.name,
-                count=removed,
-                fields=sorted(set(changed) & set(IDENTITY_FIELDS)),
-            )
+            _record(audit.SSO_LINKS_RESET, instance, count=removed, fields=repointed)
 
 
 def _after_delete(sender: Any, instance: SSOConnection, **kwargs: Any) -> None:
-    audit.record(
-        audit.SSO_CONNECTION_CHANGED,
-        organization=instance.organization,
-        subject=instance.name,
-        reason="deleted",
-        connection=instance.name,
-    )
+    _record(audit.SSO_CONNECTION_CHANGED, instance, reason="deleted")
 
 
 def connect() -> None:
