@@ -57,6 +57,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.light_client import Browser as LightBrowser  # noqa: E402
 from benchmarks.token_endpoint import PY, CpuMeter, Gunicorn, ensure_database, env_for  # noqa: E402
 
 PASSWORD = "correct horse battery staple 42"
@@ -253,14 +254,8 @@ def sign_in_oidc(session, base: str, account, rp: dict) -> None:
 FLOWS = {"password": sign_in_password, "totp": sign_in_totp, "oidc": sign_in_oidc}
 
 
-def drive(base: str, flow, accounts: list, rp: dict, duration: float, connections: int, start: int = 0) -> dict:
-    """``connections`` threads, each with one keep-alive connection, doing whole sign-ins for ``duration`` s."""
+def _requests_browser(base: str):
     import requests
-
-    lock = threading.Lock()
-    state = {"next": start}
-    latencies: list[float] = []
-    failures: list[str] = []
 
     class Browser(requests.Session):
         """Redirects are answers to check, not to follow."""
@@ -269,8 +264,25 @@ def drive(base: str, flow, accounts: list, rp: dict, duration: float, connection
             kwargs["allow_redirects"] = False  # Session.get() asks for them
             return super().request(*args, **kwargs)
 
+    return Browser()
+
+
+CLIENTS = {"light": LightBrowser, "requests": _requests_browser}
+
+
+def drive(
+    base: str, flow, accounts: list, rp: dict, duration: float, connections: int, start: int = 0, client: str = "light"
+) -> dict:
+    """``connections`` threads, each with one keep-alive connection, doing whole sign-ins for ``duration`` s."""
+    import requests
+
+    lock = threading.Lock()
+    state = {"next": start}
+    latencies: list[float] = []
+    failures: list[str] = []
+
     def worker(deadline: float) -> None:
-        session = Browser()
+        session = CLIENTS[client](base)
         while time.monotonic() < deadline:
             with lock:
                 account = accounts[state["next"] % len(accounts)]
@@ -279,7 +291,7 @@ def drive(base: str, flow, accounts: list, rp: dict, duration: float, connection
             started = time.monotonic()
             try:
                 flow(session, base, account, rp)
-            except (SignInFailed, requests.RequestException) as error:
+            except (SignInFailed, requests.RequestException, OSError, ValueError) as error:
                 with lock:
                     failures.append(str(error))
                 continue
@@ -335,6 +347,9 @@ def main() -> int:
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, default=None)
     parser.add_argument("--ceiling-seconds", type=float, default=5.0)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--client", choices=sorted(CLIENTS), default="light", help="the load generator's HTTP client (light: ours)"
+    )
     parser.add_argument("--recreate", action="store_true", help="drop and recreate the (…bench…) database first")
     parser.add_argument("--setup", type=int, default=None, help=argparse.SUPPRESS)  # internal: create the data
     args = parser.parse_args()
@@ -377,7 +392,9 @@ def main() -> int:
     with server as base:
         for scenario in scenarios:
             flow = FLOWS[scenario]
-            warm = drive(base, flow, accounts[scenario], data["rp"], 2, args.connections, cursor[scenario])
+            warm = drive(
+                base, flow, accounts[scenario], data["rp"], 2, args.connections, cursor[scenario], args.client
+            )
             cursor[scenario] = warm["next"]
             if warm["failures"]:
                 print(f"{scenario} warm-up failures: {warm['failure_examples']}", file=sys.stderr)
@@ -385,7 +402,15 @@ def main() -> int:
             xact_before = transactions(database_url)
             meter = CpuMeter(server.proc.pid, database_url)
             run = meter.measure(
-                drive, base, flow, accounts[scenario], data["rp"], args.duration, args.connections, cursor[scenario]
+                drive,
+                base,
+                flow,
+                accounts[scenario],
+                data["rp"],
+                args.duration,
+                args.connections,
+                cursor[scenario],
+                args.client,
             )
             cursor[scenario] = run["next"]
             time.sleep(2.5)  # backends report their transaction counts when idle, at most once a second
@@ -399,7 +424,7 @@ def main() -> int:
 
     print(
         f"\ngunicorn {args.workers} x gthread/{args.threads}, {args.connections} client connections (Python threads,"
-        f" requests), {args.duration}s per scenario, 127.0.0.1, PostgreSQL + Redis, fast paths on"
+        f" {args.client} client), {args.duration}s per scenario, 127.0.0.1, PostgreSQL + Redis, fast paths on"
     )
     print(f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
     print(

@@ -17,8 +17,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from jeto_identity.core.organizations import verified_domain_owner
 from jeto_identity.core.users import normalize_email
-from jeto_identity.models import AuditEvent, Membership, Organization, OrganizationDomain, User
+from jeto_identity.models import AuditEvent, Membership, Organization, User
 
 logger = logging.getLogger("jeto_identity.audit")
 
@@ -166,13 +167,9 @@ def organization_for(user: User | None = None, email: str = "") -> Organization 
     """The organisation a person's event belongs to: their email's verified domain, else their only membership."""
     email = normalize_email(email or getattr(user, "email", "") or "")
     if "@" in email:
-        domain = (
-            OrganizationDomain.objects.filter(domain=email.rsplit("@", 1)[1], verified=True)
-            .select_related("organization")
-            .first()
-        )
-        if domain is not None:
-            return domain.organization
+        owner = verified_domain_owner(email.rsplit("@", 1)[1])
+        if owner is not None:
+            return owner
     if user is not None and getattr(user, "pk", None):
         # The organisation comes with the membership (one query); a second membership means "not one".
         memberships = list(Membership.objects.filter(user_id=user.pk).select_related("organization").order_by()[:2])

@@ -46,6 +46,10 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        forget_verified_domain_owners()  # this request's memo holds organisations with their policy flags
+
 
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
@@ -94,6 +98,12 @@ class OrganizationDomain(models.Model):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "verified"}
         super().save(*args, **kwargs)
+        forget_verified_domain_owners()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        forget_verified_domain_owners()
+        return result
 
     @staticmethod
     def normalize(domain: str) -> str:
@@ -122,3 +132,42 @@ class OrganizationDomain(models.Model):
 
 
 OWNERSHIP_FIELDS = ("domain", "organization")
+
+
+# ---- which organisation owns an email domain -------------------------------------------------------------------
+
+_OWNERS_MEMO = "_jeto_verified_domain_owners"
+
+
+def verified_domain_owner(domain: str) -> Organization | None:
+    """The organisation whose *verified* domain this is, or None.
+
+    A sign-in asks several times (the SSO router, the password step's "enforce SSO" check, the audit event's
+    organisation); the answer is read once per request and remembered on the request being served. Saving or
+    deleting a domain or an organisation in the request forgets it.
+    """
+    from jeto_identity.core.middleware import current_request
+
+    domain = OrganizationDomain.normalize(domain)
+    if not domain:
+        return None
+    request = current_request()
+    memo: dict[str, Organization | None] | None = getattr(request, _OWNERS_MEMO, None)
+    if memo is not None and domain in memo:
+        return memo[domain]
+    row = OrganizationDomain.objects.select_related("organization").filter(domain=domain, verified=True).first()
+    owner = row.organization if row else None
+    if request is not None:
+        if memo is None:
+            memo = {}
+            setattr(request, _OWNERS_MEMO, memo)
+        memo[domain] = owner
+    return owner
+
+
+def forget_verified_domain_owners() -> None:
+    from jeto_identity.core.middleware import current_request
+
+    request = current_request()
+    if request is not None and hasattr(request, _OWNERS_MEMO):
+        delattr(request, _OWNERS_MEMO)

@@ -67,13 +67,17 @@ def pending_for_second_factor(request: HttpRequest) -> tuple[login_service.Pendi
     return pending, user
 
 
-def finish_second_factor(request: HttpRequest, pending: login_service.PendingLogin, device) -> str | None:
-    """Record the second factor and let the pipeline finish. Returns a further stage's URL, or None when signed in."""
+def finish_second_factor(
+    request: HttpRequest, pending: login_service.PendingLogin, device, user: User | None = None
+) -> str | None:
+    """Record the second factor and let the pipeline finish. Returns a further stage's URL, or None when signed in.
+
+    ``user``: the pending user as this request loaded it (``pending_for_second_factor``), not read again."""
     clear_failures(request)
     request.session.pop(STAGE_STARTED_KEY, None)
     for method in SECOND_FACTOR_AMR:
         login_service.add_factor(request, pending, method)
-    url = login_service.advance(request, pending)
+    url = login_service.advance(request, pending, user)
     if url is None and request.user.is_authenticated:
         otp_login(request, device)
     return url

@@ -113,7 +113,7 @@ class ChallengeView(View):
             return self._render(request, form, status=400)
         throttle.succeeded(request, throttle.OTP, throttle_key)
         next_url = self.pending.next_url
-        url = mfa_login.finish_second_factor(request, self.pending, result.device)
+        url = mfa_login.finish_second_factor(request, self.pending, result.device, self.user)
         if result.method == "recovery":
             left = result.recovery_codes_left or 0
             messages.warning(
@@ -175,7 +175,7 @@ class LoginSetupView(_SetupMixin, View):
             return self.render_setup(request, device, form, status=400, during_login=True)
         request.session.pop(mfa_login.ENROL_DEVICE_KEY, None)
         next_url = self.pending.next_url
-        url = mfa_login.finish_second_factor(request, self.pending, result.device)
+        url = mfa_login.finish_second_factor(request, self.pending, result.device, self.user)
         mfa_login.stash_new_codes(request, codes)
         if url:
             return HttpResponseRedirect(url)

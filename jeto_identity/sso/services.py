@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jeto_identity.adapter import get_adapter
-from jeto_identity.core.organizations import ADMIN_ROLES, Role
+from jeto_identity.core.organizations import ADMIN_ROLES, Role, verified_domain_owner
 from jeto_identity.core.users import normalize_email
 from jeto_identity.login import services as login_service
 from jeto_identity.models import FederatedIdentity, Membership, Organization, OrganizationDomain, SSOConnection, User
@@ -73,11 +73,7 @@ def email_domain(email: str) -> str:
 
 def organization_for_email(email: str) -> Organization | None:
     """The organisation owning the email's domain, if that domain is verified."""
-    domain = email_domain(email)
-    if not domain:
-        return None
-    row = OrganizationDomain.objects.select_related("organization").filter(domain=domain, verified=True).first()
-    return row.organization if row else None
+    return verified_domain_owner(email_domain(email))
 
 
 def enabled_connection(organization: Organization | None) -> SSOConnection | None:

@@ -503,7 +503,8 @@ def test_no_other_module_of_the_app_imports_the_fast_paths():
 def _settings_with(**env) -> dict:
     code = (
         "import json, config.settings as s; print(json.dumps({'middleware': s.MIDDLEWARE, 'axes': s.AXES_HANDLER,"
-        " 'validator': s.OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'], 'cache': s.CACHES['default']['BACKEND']}))"
+        " 'validator': s.OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'], 'cache': s.CACHES['default']['BACKEND'],"
+        " 'sessions': getattr(s, 'SESSION_ENGINE', 'django.contrib.sessions.backends.db')}))"
     )
     keep = {k: v for k, v in os.environ.items() if k not in {"JETO_FASTPATHS", "REDIS_URL"}}
     result = subprocess.run(
@@ -527,7 +528,9 @@ def test_portal_switches_every_fast_path_with_one_variable():
         "axes": FAST_HANDLER,
         "validator": FAST_VALIDATOR,
         "cache": "jeto_identity.contrib.fastpaths.cache.RedisCache",
+        "sessions": "jeto_identity.contrib.fastpaths.sessions",
     }
+    assert off["sessions"] == "django.contrib.sessions.backends.db"
     assert off["axes"] == "axes.handlers.cache.AxesCacheHandler"
     assert off["validator"] == "jeto_identity.provider.validators.JetoOAuth2Validator"
     assert off["cache"] == "django.core.cache.backends.redis.RedisCache"
