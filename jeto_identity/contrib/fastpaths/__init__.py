@@ -12,6 +12,7 @@ A host switches on the pieces it wants (``docs/integrators.md``, "Fast paths"); 
     urlpatterns = [path("", include("jeto_identity.contrib.fastpaths.urls")), ...]  # before the provider's URLs
     CACHES["default"]["BACKEND"] = "jeto_identity.contrib.fastpaths.cache.RedisCache"
     AXES_HANDLER = "jeto_identity.contrib.fastpaths.throttle.CacheHandler"
+    SESSION_ENGINE = "jeto_identity.contrib.fastpaths.sessions"
     MIDDLEWARE: "jeto_identity.contrib.fastpaths.csp.CSPMiddleware" instead of "csp.middleware.CSPMiddleware"
 
 Modules:
@@ -22,5 +23,6 @@ Modules:
 - ``views``/``urls``: DOT's token endpoint sending ``app_authorized`` without reading the token back;
 - ``cache``: Django's Redis cache with one redis-py client per pool;
 - ``throttle``: django-axes' cache handler reading both counters in one ``MGET``;
-- ``csp``: django-csp's middleware building the site-wide policy once.
+- ``csp``: django-csp's middleware building the site-wide policy once;
+- ``sessions``: Django's database sessions in fewer statements (``tests/identity/test_fastpaths_sessions.py``).
 """
