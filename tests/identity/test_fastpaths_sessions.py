@@ -187,3 +187,24 @@ def test_delete_sends_the_models_signals_when_something_listens():
     finally:
         post_delete.disconnect(listener, sender=Session)
     assert deleted == [key]
+
+
+def test_a_session_is_read_as_djangos_engine_reads_it_expired_ones_included():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    store = DjangoStore()
+    store["k"] = "v"
+    store.save()
+    fast = FastStore(store.session_key)
+    with CaptureQueriesContext(connection) as queries:
+        assert fast.load() == {"k": "v"}
+    assert _statements(queries.captured_queries) == ["SELECT"]
+    Session.objects.filter(session_key=store.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    for engine in (FastStore, DjangoStore):
+        expired = engine(store.session_key)
+        assert expired.load() == {}
+        assert expired.session_key is None  # forgotten: the response will not write under it
+    unknown = FastStore("z" * 32)
+    assert unknown.load() == {} and unknown.session_key is None

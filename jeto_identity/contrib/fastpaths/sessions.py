@@ -11,6 +11,8 @@ keeps every signed-in session), written with fewer round trips:
 - **the key rotated by ``login()`` is stored once**: ``cycle_key()`` draws the new key and deletes the old row
   at once, as Django does, but the new row is written by the response's save, with the signed-in data (one
   ``INSERT``), instead of an ``INSERT`` now and an ``UPDATE`` at the end of the request;
+- **a session is read with SQL compiled once** (``lookup.ExactLookup`` by key, the expiry compared in Python as
+  the database would), not compiled again for every request that reads it;
 - **a deleted session is one ``DELETE``**, not a ``SELECT``, ``BEGIN``, ``DELETE``, ``COMMIT`` (Django's delete,
   with its signals, when something listens to ``pre_delete``/``post_delete`` of the session model).
 
@@ -27,15 +29,34 @@ from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, 
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import signals
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from jeto_identity.contrib.fastpaths.lookup import ExactLookup
+
 KEY_LENGTH = 32
+
+_LOOKUPS: dict[tuple[type, str], ExactLookup] = {}
+
+
+def _by_key(model: type, using: str) -> ExactLookup:
+    lookup = _LOOKUPS.get((model, using))
+    if lookup is None:
+        lookup = _LOOKUPS[(model, using)] = ExactLookup(model, "session_key", using=using)
+    return lookup
 
 
 class SessionStore(DatabaseSessionStore):
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
         self._insert_on_save = False
+
+    def _get_session_from_db(self) -> Any:
+        row = _by_key(self.model, router.db_for_read(self.model)).get(self.session_key)
+        if row is None or row.expire_date <= timezone.now():
+            self._session_key = None  # as Django's engine: no such session, or expired
+            return None
+        return row
 
     def _get_new_session_key(self) -> str:
         return get_random_string(KEY_LENGTH, VALID_KEY_CHARS)
