@@ -210,6 +210,19 @@ def sign_in_totp(session, base: str, account, rp: dict) -> None:
     _expect(session.post(f"{base}/login/mfa/", {"csrfmiddlewaretoken": csrf, "code": _totp_code(key)}), 302, NEXT_URL)
 
 
+_RP_SERVER = threading.local()
+
+
+def _relying_party_server(session, base: str):
+    """The relying party redeems the code from its own server: its own connection, none of the browser's cookies."""
+    client = getattr(_RP_SERVER, "client", None)
+    if client is None:
+        kind = LightBrowser if isinstance(session, LightBrowser) else _requests_browser
+        client = _RP_SERVER.client = kind(base)
+    client.cookies.clear()
+    return client
+
+
 def sign_in_oidc(session, base: str, account, rp: dict) -> None:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -236,7 +249,7 @@ def sign_in_oidc(session, base: str, account, rp: dict) -> None:
     params = urllib.parse.parse_qs(urllib.parse.urlsplit(callback).query)
     if not callback.startswith(REDIRECT_URI) or params.get("state") != [state]:
         raise SignInFailed(f"authorize redirected to {callback[:80]!r}")
-    token = session.post(
+    token = _relying_party_server(session, base).post(
         f"{base}/o/token/",
         {
             "grant_type": "authorization_code",

@@ -42,6 +42,33 @@ def verification_keys() -> jwk.JWKSet:
     return keyset
 
 
+_CLIENTS_MEMO = "_jeto_oauth_clients"
+
+
+def remembered_client(client_id: str) -> Any:
+    """The client this HTTP request already loaded by that ID, or None.
+
+    One authorization request asks for its client several times (oauthlib validates the request, the view reads
+    the client, oauthlib creates the response); the row is read once per request.
+    """
+    from jeto_identity.core.middleware import current_request
+
+    return getattr(current_request(), _CLIENTS_MEMO, {}).get(client_id)
+
+
+def _remember_client(client: Any) -> None:
+    from jeto_identity.core.middleware import current_request
+
+    request = current_request()
+    if request is None:
+        return
+    memo = getattr(request, _CLIENTS_MEMO, None)
+    if memo is None:
+        memo = {}
+        setattr(request, _CLIENTS_MEMO, memo)
+    memo[client.client_id] = client
+
+
 class JetoOAuth2Validator(ClientCredentialsValidatorMixin, OAuth2Validator):
     """Application connections' client-credentials rules come from ``ClientCredentialsValidatorMixin``."""
 
@@ -52,10 +79,14 @@ class JetoOAuth2Validator(ClientCredentialsValidatorMixin, OAuth2Validator):
     def _load_application(self, client_id: str, request: Any):
         if not isinstance(client_id, str) or not client_id or len(client_id) > 255 or "\x00" in client_id:
             return None
+        if not request.client:
+            request.client = remembered_client(client_id)
         client = super()._load_application(client_id, request)
         if client is not None and not client.enabled:
             request.client = None
             return None
+        if client is not None:
+            _remember_client(client)
         return client
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:

@@ -38,7 +38,7 @@ from jeto_identity.provider.server import (
     offered_grant_types,
     offered_response_types,
 )
-from jeto_identity.provider.validators import AUTH_CREDENTIAL, id_token_hint_subject
+from jeto_identity.provider.validators import AUTH_CREDENTIAL, id_token_hint_subject, remembered_client
 from jeto_identity.throttle.token_view import ThrottledTokenMixin
 
 Application = get_application_model()
@@ -140,7 +140,9 @@ class AuthorizationView(WellFormedQueryMixin, dot_views.AuthorizationView):
         if isinstance(validated, HttpResponse):
             return validated
         scopes, credentials = validated
-        application = Application.objects.get(client_id=credentials["client_id"])
+        application = remembered_client(credentials["client_id"]) or Application.objects.get(
+            client_id=credentials["client_id"]
+        )
         prompt = prompt_rules.parse_prompt(request.GET.get("prompt"))
         decision = prompt_rules.decide(prompt, request.GET.get("max_age"), session_auth_info(request).get("auth_time"))
         hint = request.GET.get("id_token_hint")

@@ -447,3 +447,21 @@ def test_consent_is_remembered_while_the_client_holds_a_live_token(member_client
     assert "code" in query(again["Location"])
     more = member_client.get(authorize_url(_params(rp, scope="openid email organizations")))
     assert more.status_code == 200  # a new scope needs consent again
+
+
+def test_one_authorization_request_reads_its_client_once(member_client, trusted):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = member_client.get(authorize_url(_params(trusted)))
+        client_reads = sum('FROM "jeto_identity_oauthclient"' in q["sql"] for q in queries.captured_queries)
+    assert response.status_code == 302 and query(response["Location"])["code"]
+    assert client_reads == 1
+
+
+def test_a_client_disabled_between_two_requests_is_refused_in_the_second(member_client, trusted):
+    assert member_client.get(authorize_url(_params(trusted))).status_code == 302
+    trusted.enabled = False
+    trusted.save()
+    assert_error_page(member_client.get(authorize_url(_params(trusted))))
