@@ -13,11 +13,12 @@ DOCS = ROOT / "docs"
 MERMAID_BLOCK = re.compile(r"^```mermaid\n(?P<source>.*?)^```", re.M | re.S)
 
 
-def build(site_dir: Path) -> subprocess.CompletedProcess:
+def build(site_dir: Path, config: Path = ROOT / "mkdocs.yml") -> subprocess.CompletedProcess:
     """``mkdocs build --strict`` into ``site_dir`` (the same build as ``make docs``); returns the finished process."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    command = ["mkdocs", "build", "--strict", "--config-file", str(config), "--site-dir", str(site_dir)]
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        [sys.executable, "-m", *command],
         cwd=ROOT,
         env=env,
         capture_output=True,
