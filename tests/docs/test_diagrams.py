@@ -17,7 +17,8 @@ FLOWS = sorted((DOCS / "flows").glob("*.md"))
 DIAGRAM_PAGES = [page for page in FLOWS if diagrams(page)]
 # Feature packages of the app: a diagram writes ``login.services.begin`` for ``jeto_identity.login.services.begin``.
 APP_PACKAGES = ("login", "provider", "sso", "mfa", "connections", "throttle", "core", "audit", "orgadmin", "contrib")
-DOTTED = re.compile(rf"(?<![\w./-])(?:jeto_identity\.|jeto_portal\.|(?=(?:{'|'.join(APP_PACKAGES)})\.))[a-z_]+(?:\.[A-Za-z_]\w*)+")
+_PACKAGE = rf"(?:jeto_identity\.|jeto_portal\.|(?=(?:{'|'.join(APP_PACKAGES)})\.))"
+DOTTED = re.compile(rf"(?<![\w./-]){_PACKAGE}[a-z_]+(?:\.[A-Za-z_]\w*)+")
 METHOD = re.compile(r"\b([A-Z][A-Za-z0-9]+)\.([a-z_]\w*)\(?")
 URL = re.compile(r"(?<![\w.{}+])/(?:(?:[a-z0-9_.-]+|\{id\})/)+(?:[a-z0-9_-]+\b)?")
 SETTING = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")

@@ -14,6 +14,8 @@ from tests.docs.site import DOCS, ROOT
 README = ROOT / "README.md"
 MAKEFILE = (ROOT / "Makefile").read_text()
 PORTAL_SETTINGS = (ROOT / "config" / "settings.py").read_text()
+# docs/sso-admins.md's settings table: `JETO_IDENTITY` key | environment variable (or —) | default | meaning.
+SSO_ROW = re.compile(r"^\| `([A-Z_]+)` \| (`[A-Z_]+`[^|]*|—) \| ([^|]+) \|", re.M)
 MAKE_COMMAND = re.compile(r"^make (?P<target>[a-z][a-z0-9-]*)", re.M)
 
 
@@ -71,7 +73,7 @@ def test_every_environment_variable_in_the_tables_is_read_by_the_portal(page):
 
 def test_the_single_sign_on_settings_table_matches_the_defaults():
     """docs/sso-admins.md: `JETO_IDENTITY` key | environment variable | default | meaning."""
-    rows = re.findall(r"^\| `([A-Z_]+)` \| (`[A-Z_]+`[^|]*|—) \| ([^|]+) \|", (DOCS / "sso-admins.md").read_text(), re.M)
+    rows = SSO_ROW.findall((DOCS / "sso-admins.md").read_text())
     assert len(rows) >= 5
     for key, variable, default in rows:
         assert key in DEFAULTS, key
@@ -90,10 +92,11 @@ def test_the_documented_defaults_of_the_mfa_and_sso_settings_are_the_codes():
     assert DEFAULTS["CLIENT_SECRET_GRACE_SECONDS"] == 24 * 60 * 60  # "24 h"
     assert DEFAULTS["MFA_MAX_CHALLENGE_FAILURES"] == 5  # "after five wrong codes"
     assert 'env.float("API_BEARER_CACHE_SECONDS", default=1' in PORTAL_SETTINGS  # "1 s"
+    assert 'env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)' in PORTAL_SETTINGS  # "15 minutes by default"
 
 
 def test_a_wrong_default_in_the_docs_would_be_caught(tmp_path: Path):
     """The table parser reads what it should: a changed default no longer equals the code's."""
     row = "| `SSO_STATE_MAX_AGE` | — | `601` | Seconds. |"
-    key, _variable, default = re.findall(r"^\| `([A-Z_]+)` \| (`[A-Z_]+`[^|]*|—) \| ([^|]+) \|", row, re.M)[0]
+    key, _variable, default = SSO_ROW.findall(row)[0]
     assert ast.literal_eval(default.strip().strip("`")) != DEFAULTS[key]

@@ -86,8 +86,14 @@ def test_every_page_has_a_place_in_the_navigation():
     pages = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md"))
     assert sorted(set(in_nav)) == pages
     sections = [next(iter(item)) for item in config["nav"] if isinstance(item, dict)]
-    for reader in ("End users", "Org admins", "Platform admins", "Integrators", "Relying-party and API developers",
-                   "Operators"):
+    for reader in (
+        "End users",
+        "Org admins",
+        "Platform admins",
+        "Integrators",
+        "Relying-party and API developers",
+        "Operators",
+    ):
         assert reader in sections
 
 
@@ -102,7 +108,7 @@ def _copy_with(tmp_path: Path, page: str, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "in_nav", "complaint"),
     [
-        ("# Stray\n\nA page nobody can reach from the navigation.\n", False, "not included in the \"nav\""),
+        ("# Stray\n\nA page nobody can reach from the navigation.\n", False, 'not included in the "nav"'),
         ("# Broken\n\nSee [the missing page](missing.md).\n", True, "missing.md"),
         ("# Broken anchor\n\nSee [admins](admins.md#no-such-section).\n", True, "no-such-section"),
     ],
