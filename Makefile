@@ -40,3 +40,23 @@ test: install browser lint
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache
+
+# The documentation site (mkdocs.yml, docs/): `make docs` builds it into site/ in strict mode (a broken link, a page
+# missing from the nav or any warning fails); `make screenshots` retakes the help page's pictures from the real pages.
+MERMAID_VERSION ?= 11.17.2
+MERMAID_DIR := docs/assets/javascripts/vendor
+.PHONY: docs screenshots docs-vendor
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+screenshots: install browser
+	$(PY) -m tools.screenshots --out docs/images/sign-in
+
+# Refresh the vendored Mermaid (served by the site itself: no CDN) from the npm package.
+docs-vendor:
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mermaid@$(MERMAID_VERSION) >/dev/null && tar xzf mermaid-*.tgz) && \
+	  cp $$tmp/package/dist/mermaid.min.js $(MERMAID_DIR)/mermaid.min.js && \
+	  cp $$tmp/package/LICENSE $(MERMAID_DIR)/mermaid.LICENSE.txt && rm -rf $$tmp && \
+	  echo "mermaid $(MERMAID_VERSION): update $(MERMAID_DIR)/VENDOR.txt with this sha256:" && \
+	  sha256sum $(MERMAID_DIR)/mermaid.min.js
