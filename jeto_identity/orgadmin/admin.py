@@ -26,7 +26,7 @@ from jeto_identity.models import (
     SSOConnection,
     User,
 )
-from jeto_identity.orgadmin import invitations
+from jeto_identity.orgadmin import invitations, plan_admin, plans
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin
 
 
@@ -136,6 +136,11 @@ class OrganizationForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # The plan: a policy its plan leaves out can be switched off, never on (docs/admins.md).
+        for field, feature in (("mfa_required", plans.MFA_POLICY), ("sso_enforced", plans.SSO)):
+            turning_on = data.get(field) and not (self.instance.pk and getattr(self.instance, field))
+            if turning_on and not plans.entitlements(self.instance.pk).includes(feature):
+                self.add_error(field, str(plans.NotEntitled(self.instance, feature)))
         switching_on = data.get("sso_enforced") and not (self.instance.pk and self.instance.sso_enforced)
         if switching_on and not (
             self.instance.pk and SSOConnection.objects.filter(organization=self.instance, enabled=True).exists()
@@ -166,12 +171,35 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
-            return []
+            return ["platform_plan"]
         if obj is not None and obj.pk in access.owned_org_ids(request.user):
-            return ["slug"]
+            return ["slug", "plan_summary"]
         # Enforcing SSO turns off the owner's password sign-in and reset; MFA after SSO decides whether the IdP
         # alone signs the owner in. Both weigh on the owner, so only an owner (or a platform admin) sets them.
-        return ["slug", *OWNER_POLICY_FIELDS]
+        return ["slug", *OWNER_POLICY_FIELDS, "plan_summary"]
+
+    def get_fieldsets(self, request, obj=None):
+        field = "platform_plan" if request.user.is_superuser else "plan_summary"
+        return [*super().get_fieldsets(request, obj), ("Plan", {"fields": [field]})]
+
+    @admin.display(description="Your plan")
+    def plan_summary(self, obj):
+        return plan_admin.plan_summary(obj)
+
+    @admin.display(description="Plan")
+    def platform_plan(self, obj):
+        return plan_admin.plan_summary(obj, for_platform_admin=True)
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view(lambda request, object_id: plan_admin.request_activation_view(
+            self, request, object_id
+        ))
+        return [
+            path("<path:object_id>/request-activation/", view, name=plan_admin.REQUEST_URL_NAME),
+            *super().get_urls(),
+        ]
 
     def get_prepopulated_fields(self, request, obj=None):
         return self.prepopulated_fields if request.user.is_superuser else {}

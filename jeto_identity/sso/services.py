@@ -31,6 +31,7 @@ from jeto_identity.core.organizations import ADMIN_ROLES, Role
 from jeto_identity.core.users import normalize_email
 from jeto_identity.login import services as login_service
 from jeto_identity.models import FederatedIdentity, Membership, Organization, OrganizationDomain, SSOConnection, User
+from jeto_identity.orgadmin import plans
 from jeto_identity.sso import signals
 
 logger = logging.getLogger("jeto_identity.sso")
@@ -80,8 +81,20 @@ def organization_for_email(email: str) -> Organization | None:
     return row.organization if row else None
 
 
+def sso_entitled(organization: Organization | int | None) -> bool:
+    """Does the organisation's plan include single sign-on? Every connection type asks this before routing a
+    sign-in to its IdP or accepting one back (``orgadmin.plans``); switched off, nothing routes and nothing is
+    deleted."""
+    return plans.is_entitled(organization, plans.SSO)
+
+
+def connection_usable(connection: SSOConnection | None) -> bool:
+    """May this connection start or finish a sign-in now: enabled, and its organisation's plan includes SSO."""
+    return connection is not None and connection.enabled and sso_entitled(connection.organization_id)
+
+
 def enabled_connection(organization: Organization | None) -> SSOConnection | None:
-    if organization is None:
+    if organization is None or not sso_entitled(organization):
         return None
     return SSOConnection.objects.filter(organization=organization, enabled=True).first()
 
@@ -106,7 +119,8 @@ def email_router(request: HttpRequest, pending: login_service.PendingLogin) -> s
 def enforcing_organization(email: str) -> Organization | None:
     """The organisation that requires SSO for this email (its verified domain, "enforce SSO" on), or None."""
     org = organization_for_email(email)
-    return org if org is not None and org.sso_enforced else None
+    # A plan without SSO suspends enforcement (the flag is kept): nobody could sign in otherwise.
+    return org if org is not None and org.sso_enforced and sso_entitled(org) else None
 
 
 def password_login_allowed(email: str, user: User | None) -> bool:
@@ -306,6 +320,12 @@ def resolve_user(connection: SSOConnection, claims: dict[str, Any], *, confirmed
     Raises ``SSOLoginRefused`` with a reason, or ``LinkConfirmationRequired`` for an account whose holder must
     confirm the link first; ``confirmed_user`` is that account once they have (see ``confirm_link``).
     """
+    if not connection_usable(connection):
+        raise SSOLoginRefused(
+            f"Single sign-on is not available for {connection.organization.name} at the moment. Sign in with your "
+            "password, or contact your administrator.",
+            "not_entitled",
+        )
     assertion = Assertion.from_claims(connection, claims)
     try:
         with transaction.atomic():

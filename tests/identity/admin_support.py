@@ -27,6 +27,7 @@ from jeto_identity.models import (
     OAuthClient,
     Organization,
     OrganizationDomain,
+    Plan,
     RelyingParty,
     SSOConnection,
     User,
@@ -74,6 +75,9 @@ class Objects:
             FederatedIdentity: lambda: FederatedIdentity.objects.create(
                 connection=self.sso(), subject=f"sub-{self.tag}", user=self.member, email=self.member.email
             ),
+            Plan: lambda: Plan.objects.get_or_create(
+                organization=self.org, defaults={"sso": True, "mfa_policy": True, "api_clients": True, "scim": True}
+            )[0],
             AuditEvent: lambda: audit.record(audit.POLICY_CHANGED, organization=self.org, subject=self.org.slug),
             Lockout: lambda: Lockout.objects.create(
                 username=self.member.email,

@@ -28,6 +28,7 @@ _PLATFORM_ONLY: dict[str, dict[str, Sections | None]] = {
     for label in (
         "auth.Group",
         "jeto_identity.OAuthClient",  # django-oauth-toolkit's own admin: Django model permissions, none granted
+        "jeto_identity.Plan",  # set by platform admins; org admins read theirs on their organisation's page
         "jeto_identity.RelyingParty",
         "oauth2_provider.AccessToken",
         "oauth2_provider.Grant",
