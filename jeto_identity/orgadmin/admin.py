@@ -26,7 +26,7 @@ from jeto_identity.models import (
     SSOConnection,
     User,
 )
-from jeto_identity.orgadmin import invitations, plan_admin, plans
+from jeto_identity.orgadmin import domains, invitations, plan_admin, plans
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin
 
 
@@ -211,20 +211,71 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(OrganizationDomain)
 class OrganizationDomainAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["domain", "organization", "verified", "created_at"]
+    list_display = ["domain", "organization", "verified", "verification_method", "last_checked_at", "created_at"]
     list_filter = ["verified"]
     search_fields = ["domain", "organization__name"]
+    actions = ["verify_by_dns"]
+    change_form_template = "admin/jeto_identity/organizationdomain/change_form.html"
+    proof_fields = ["dns_record", "verification_method", "verified_at", "last_checked_at", "last_check_result"]
 
     def get_readonly_fields(self, request, obj=None):
+        proof = self.proof_fields if obj is not None else []
         if request.user.is_superuser:
-            return []
+            return proof
         # Which organisation owns which name is a platform fact: an org admin adds a name (unverified) or
-        # removes one of theirs, but never renames or moves one (save() would un-verify it anyway).
-        return ["verified"] if obj is None else ["domain", "organization", "verified"]
+        # removes one of theirs, but never renames or moves one (save() would un-verify it anyway). They verify it
+        # by publishing its DNS record ("Verify now"), never by ticking a box.
+        return ["verified"] if obj is None else ["domain", "organization", "verified", *proof]
+
+    @admin.display(description="DNS record to publish")
+    def dns_record(self, obj):
+        from django.utils.html import format_html
+
+        if obj is None or obj.pk is None:
+            return ""
+        return format_html(
+            '<code data-testid="txt-name">{}</code> TXT <code data-testid="txt-value">{}</code>',
+            domains.challenge_name(obj.domain),
+            obj.verification_token,
+        )
 
     def save_model(self, request, obj, form, change):
+        if request.user.is_superuser and obj.verified and "verified" in form.changed_data:
+            from django.utils import timezone
+
+            obj.verified_at, obj.verification_method = timezone.now(), "manual"  # a platform admin's word
         super().save_model(request, obj, form, change)
         report_verification_reset(request, [obj])
+
+    def get_urls(self):
+        from django.urls import path
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/verify/", wrap(self.verify_view), name="jeto_identity_organizationdomain_verify"),
+            *super().get_urls(),
+        ]
+
+    def _report(self, request, domain, result) -> None:
+        level = messages.SUCCESS if result.verified else messages.WARNING
+        text = result.message if domain.domain in result.message else f"{domain}: {result.message}"
+        self.message_user(request, text, level)
+
+    def verify_view(self, request, object_id):
+        from django.http import HttpResponseNotAllowed
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        domain = self.get_object(request, object_id)  # scoped: another organisation's is a 404
+        if domain is None:
+            raise Http404("No such object.")
+        self._report(request, domain, domains.check(domain, actor=request.user))
+        return HttpResponseRedirect(reverse("admin:jeto_identity_organizationdomain_change", args=[domain.pk]))
+
+    @admin.action(description="Verify selected domains now (DNS)")
+    def verify_by_dns(self, request, queryset):
+        for domain in queryset.filter(verified=False)[:20]:
+            self._report(request, domain, domains.check(domain, actor=request.user))
 
 
 @admin.register(Membership)
