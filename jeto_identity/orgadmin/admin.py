@@ -11,7 +11,6 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
@@ -330,14 +329,11 @@ class MembershipAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
 
 class OrgAdminUserCreationForm(forms.ModelForm):
-    """An org admin adds a person to one of their organisations, invitation-style.
+    """An org admin adds a person to one of their organisations: an invitation (``orgadmin.invitations``).
 
-    The form never says whether the address already has an account (that would be an account-existence oracle
-    for the whole platform): if it has none, one is created without a usable password (its holder sets one by
-    reset link) and made a member; if it has one, nothing is attached to it without its holder's consent: the
-    address is e-mailed an invitation (``jeto_identity.orgadmin.invitations``) and becomes a member only once
-    its holder, signed in, accepts. A platform superuser is neither added nor invited. Addresses in a domain
-    another organisation verified are refused: that organisation's admins add its people.
+    Nothing is created until the person accepts, for every address alike, so neither the answer nor the member list
+    is an oracle for who has an account. Addresses in a domain another organisation verified are refused: that
+    organisation's admins invite its people.
     """
 
     email = forms.EmailField(label="Email address", max_length=254)  # a form field: no uniqueness check
@@ -374,38 +370,18 @@ class OrgAdminUserCreationForm(forms.ModelForm):
         org = data.get("organization")
         if data.get("role") == Role.OWNER and org and org.pk not in access.owned_org_ids(self.acting_user):
             self.add_error("role", "Only an owner of this organisation can add an owner.")
+        elif org and data.get("email") and data.get("role"):
+            try:
+                invitations.check_may_invite(self.acting_user, org, data["email"], data["role"])
+            except ValidationError as exc:
+                self.add_error(None, exc)
         return data
 
     def save(self, commit: bool = True) -> User:
+        """Never saved: the admin's save_model sends an invitation instead (``orgadmin.invitations``)."""
         user = super().save(commit=False)
         user.email = self.cleaned_data["email"]
-        user.set_unusable_password()
-        if commit:
-            self.add_member(user)
         return user
-
-    def add_member(self, new_user: User) -> AddedMember:
-        """Create the account and its membership if the address has none; otherwise say whom to invite.
-
-        ``new_user`` is saved only if the address has no account. An existing account is never changed here and
-        never given a membership: ``invite`` is set to it when it should be e-mailed an invitation (not when it is
-        a superuser, nor when it is already a member of the organisation).
-        """
-        email, org, role = new_user.email, self.cleaned_data["organization"], self.cleaned_data["role"]
-        with transaction.atomic():
-            user = User.objects.filter(email=email).first()
-            if user is None:
-                try:
-                    with transaction.atomic():
-                        new_user.save()
-                except IntegrityError:  # created by a concurrent request since the lookup: treat it as existing
-                    user = User.objects.get(email=email)
-                else:
-                    Membership.objects.get_or_create(user=new_user, organization=org, defaults={"role": role})
-                    return AddedMember(email, org, role, created=new_user)
-        if user.is_superuser or Membership.objects.filter(user=user, organization=org).exists():
-            return AddedMember(email, org, role)
-        return AddedMember(email, org, role, invite=user)
 
 
 _ADDED = "_jeto_added_member"
@@ -418,8 +394,6 @@ class AddedMember:
     email: str
     organization: Organization
     role: str
-    created: User | None = None  # a new account, made a member
-    invite: User | None = None  # an existing account, to be e-mailed an invitation
 
 
 class SuperuserCreationForm(forms.ModelForm):
@@ -490,30 +464,27 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if change and "email" in form.changed_data:
             obj.email_verified = False  # a new address is unproven until its owner follows a link sent to it
         if not change and isinstance(form, OrgAdminUserCreationForm):
-            added = form.add_member(obj)
-            setattr(request, _ADDED, added)
-            if added.invite is not None:
-                invitations.send(request, added.invite, added.organization, added.role, request.user)
+            # Everyone is invited the same way: nothing is created until the person accepts, so neither this answer
+            # nor the member list tells whether the address had an account.
+            data = form.cleaned_data
+            invitations.invite(request, data["organization"], data["email"], data["role"], request.user)
+            setattr(request, _ADDED, AddedMember(data["email"], data["organization"], data["role"]))
         else:
             super().save_model(request, obj, form, change)
 
     def log_addition(self, request, obj, message):
-        added: AddedMember | None = getattr(request, _ADDED, None)
-        if added is None:
-            return super().log_addition(request, obj, message)
-        if added.created is None:
-            return None  # no account was created (an invitation changes nothing until it is accepted)
-        return super().log_addition(request, added.created, message)
+        if getattr(request, _ADDED, None) is not None:
+            return None  # an invitation creates no account (it is audited as invitation.sent)
+        return super().log_addition(request, obj, message)
 
     def response_add(self, request, obj, post_url_continue=None):
         added: AddedMember | None = getattr(request, _ADDED, None)
         if added is None:
             return super().response_add(request, obj, post_url_continue)
-        # One answer whether or not the address had an account, and no link to the account's own page.
         self.message_user(
             request,
-            f"If {added.email} had no account, one was created and added to {added.organization}; if it had one, "
-            "they were e-mailed an invitation to join.",
+            f"{added.email} was invited to join {added.organization} as {Role(added.role).label}. They join once they "
+            "accept (Invitations lists it until then).",
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:jeto_identity_user_changelist"))
@@ -545,3 +516,6 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if not request.user.is_superuser:
             raise Http404("No such page.")
         return super().user_change_password(request, id, form_url)
+
+
+from jeto_identity.orgadmin import invitation_admin  # noqa: E402,F401  (registers the invitations admin)

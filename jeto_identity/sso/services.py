@@ -31,7 +31,7 @@ from jeto_identity.core.organizations import ADMIN_ROLES, Role
 from jeto_identity.core.users import normalize_email
 from jeto_identity.login import services as login_service
 from jeto_identity.models import FederatedIdentity, Membership, Organization, OrganizationDomain, SSOConnection, User
-from jeto_identity.orgadmin import plans
+from jeto_identity.orgadmin import invitations, plans
 from jeto_identity.sso import signals
 
 logger = logging.getLogger("jeto_identity.sso")
@@ -276,6 +276,12 @@ def _sync_membership(connection: SSOConnection, user: User, claims: dict[str, An
     membership = Membership.objects.filter(user=user, organization_id=connection.organization_id).first()
     role = _role_for(connection, claims)
     if membership is None:
+        # An open invitation of this address to the connection's organisation: the IdP proved the address, so it
+        # is accepted now, with the role the inviting admin chose (even without just-in-time provisioning).
+        invited_role = invitations.claim_for_sso(connection.organization_id, user)
+        if invited_role is not None:
+            Membership.objects.create(user=user, organization_id=connection.organization_id, role=invited_role)
+            return
         if not may_create:
             raise SSOLoginRefused(
                 f"Your account isn't a member of {connection.organization.name}. Ask your administrator to add you.",
@@ -307,7 +313,8 @@ def _check_account_in_organization(connection: SSOConnection, user: User) -> Non
             f"can't sign in to it. Ask an administrator of {connection.organization.name} to add you first.",
             "other_organization",
         )
-    if not org_ids and not connection.jit_provisioning:
+    invited = invitations.has_open_invitation(connection.organization_id, user.email)
+    if not org_ids and not connection.jit_provisioning and not invited:
         raise SSOLoginRefused(
             f"Your account isn't a member of {connection.organization.name}. Ask your administrator to add you.",
             "not_member",
@@ -391,7 +398,7 @@ def _resolve(connection: SSOConnection, assertion: Assertion, confirmed_user: Us
         if not user.email_verified:
             user.email_verified = True
             user.save(update_fields=["email_verified"])
-    elif connection.jit_provisioning:
+    elif connection.jit_provisioning or invitations.has_open_invitation(connection.organization_id, assertion.email):
         user = get_adapter().provision_user(connection, assertion)
         provisioned = True
         _sync_membership(connection, user, assertion.claims, may_create=True)
