@@ -22,6 +22,7 @@ from jeto_identity.models import (
     ApplicationConnection,
     AuditEvent,
     FederatedIdentity,
+    Invitation,
     Lockout,
     Membership,
     OAuthClient,
@@ -74,6 +75,12 @@ class Objects:
             SSOConnection: self.sso,
             FederatedIdentity: lambda: FederatedIdentity.objects.create(
                 connection=self.sso(), subject=f"sub-{self.tag}", user=self.member, email=self.member.email
+            ),
+            Invitation: lambda: Invitation.objects.create(
+                organization=self.org,
+                email=f"invited-{self.tag}@partner.test",
+                secret_hash=uuid.uuid4().hex,
+                expires_at=timezone.now() + timedelta(days=1),
             ),
             Plan: lambda: Plan.objects.get_or_create(
                 organization=self.org, defaults={"sso": True, "mfa_policy": True, "api_clients": True, "scim": True}

@@ -76,6 +76,8 @@ _SHARED: dict[str, dict[str, Sections | None]] = {
         # Not the email (the sign-in identifier), its verified flag, staff or superuser.
         "change": {"form": ["first_name", "is_active", "last_name"]},
     },
+    # Sent, resent and revoked through the admin's actions; never edited.
+    "jeto_identity.Invitation": {"add": {"form": ["email", "organization", "role"]}, "change": {"form": []}},
     "jeto_identity.ApplicationConnection": {
         "add": {"form": ["access_token_lifetime", "description", "name", "organization", "scopes"]},
         "change": {"form": ["access_token_lifetime", "description", "enabled", "name", "scopes"]},

@@ -13,7 +13,6 @@ from jeto_identity.models import AuditEvent, OrganizationDomain
 from jeto_identity.orgadmin import domains
 from jeto_identity.sso import services as sso
 from tests.conftest import sign_in
-from tests.dns_support import dns_server, silent_resolver  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
