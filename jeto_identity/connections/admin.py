@@ -215,3 +215,6 @@ def clients_org_ids(request: HttpRequest) -> frozenset[int]:
     from jeto_identity.core import access
 
     return access.administered_org_ids(request.user)
+
+
+from jeto_identity.connections import programme_admin  # noqa: E402,F401  (registers the programme's admin)

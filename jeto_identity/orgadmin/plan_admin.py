@@ -56,21 +56,23 @@ def plan_summary(organization: Organization | None, for_platform_admin: bool = F
     rows = []
     for feature, label in plans.FEATURES.items():
         if current.includes(feature):
-            rows.append((feature, label, format_html('<strong data-testid="plan-{}">Included</strong>', feature)))
-        else:
-            rows.append(
-                (
-                    feature,
-                    label,
-                    format_html(
-                        'Not included <button type="submit" class="button" formaction="{}" formnovalidate '
-                        'name="feature" value="{}" data-testid="request-{}">Request activation</button>',
-                        url,
-                        feature,
-                        feature,
-                    ),
-                )
+            state = format_html('<strong data-testid="plan-{}">Included</strong>', feature)
+        elif feature == plans.API_CLIENTS:  # granted by the API Integrations programme
+            state = format_html(
+                'Not included <a class="button" href="{}?organization={}" data-testid="programme-apply">'
+                "Apply to the API Integrations programme</a>",
+                reverse("admin:jeto_identity_programmeapplication_add"),
+                organization.pk,
             )
+        else:
+            state = format_html(
+                'Not included <button type="submit" class="button" formaction="{}" formnovalidate '
+                'name="feature" value="{}" data-testid="request-{}">Request activation</button>',
+                url,
+                feature,
+                feature,
+            )
+        rows.append((feature, label, state))
     caps = [
         ("SSO connections", current.caps.get("sso_connections")),
         ("Application connections", current.caps.get("api_clients")),

@@ -29,6 +29,7 @@ from jeto_identity.models import (
     Organization,
     OrganizationDomain,
     Plan,
+    ProgrammeApplication,
     RelyingParty,
     SSOConnection,
     User,
@@ -81,6 +82,15 @@ class Objects:
                 email=f"invited-{self.tag}@partner.test",
                 secret_hash=uuid.uuid4().hex,
                 expires_at=timezone.now() + timedelta(days=1),
+            ),
+            ProgrammeApplication: lambda: ProgrammeApplication.objects.create(
+                organization=self.org,
+                purpose="p",
+                contact_name="c",
+                contact_email=f"c-{self.tag}@partner.test",
+                expected_usage="u",
+                terms_version="v",
+                terms_accepted_at=timezone.now(),
             ),
             Plan: lambda: Plan.objects.get_or_create(
                 organization=self.org, defaults={"sso": True, "mfa_policy": True, "api_clients": True, "scim": True}

@@ -78,6 +78,21 @@ _SHARED: dict[str, dict[str, Sections | None]] = {
     },
     # Sent, resent and revoked through the admin's actions; never edited.
     "jeto_identity.Invitation": {"add": {"form": ["email", "organization", "role"]}, "change": {"form": []}},
+    # Org admins apply (accepting the terms shown); the application is then read-only (platform admins decide).
+    "jeto_identity.ProgrammeApplication": {
+        "add": {
+            "form": [
+                "accept_terms",
+                "contact_email",
+                "contact_name",
+                "expected_usage",
+                "organization",
+                "purpose",
+                "terms_version",
+            ]
+        },
+        "change": {"form": []},
+    },
     "jeto_identity.ApplicationConnection": {
         "add": {"form": ["access_token_lifetime", "description", "name", "organization", "scopes"]},
         "change": {"form": ["access_token_lifetime", "description", "enabled", "name", "scopes"]},
