@@ -483,7 +483,7 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
             return super().response_add(request, obj, post_url_continue)
         self.message_user(
             request,
-            f"{added.email} was invited to join {added.organization} as {Role(added.role).label}. They join once they "
+            f"Invited {added.email} to join {added.organization} as {Role(added.role).label}. They join once they "
             "accept (Invitations lists it until then).",
             messages.SUCCESS,
         )

@@ -192,7 +192,7 @@ def check(domain: OrganizationDomain, *, actor: User | None = None) -> CheckResu
             result = CheckResult(exc.code, exc.message)
         else:
             if any(constant_time_compare(v.strip(), expected) for v in values):
-                result = CheckResult(VERIFIED, f"{domain.domain} is verified.")
+                result = CheckResult(VERIFIED, f"Verified {domain.domain}: it now routes sign-in like the others.")
             elif values:
                 result = CheckResult(
                     WRONG_VALUE,

@@ -258,7 +258,7 @@ def test_adding_an_existing_or_a_new_address_answers_the_same(as_acme_admin, acm
             302,
             USER_LIST,
             [
-                "<email> was invited to join Acme as Member. They join once they accept "
+                "Invited <email> to join Acme as Member. They join once they accept "
                 "(Invitations lists it until then)."
             ],
         )
