@@ -8,12 +8,13 @@ ask platform admins to switch on (``request_activation``). The checks live here 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from jeto_identity.conf import jeto_settings
@@ -94,8 +95,37 @@ def _org_id(organization: Organization | int | None) -> int | None:
 def entitlements(organization: Organization | int | None) -> Entitlements:
     """What ``organization`` may use now (one query; nothing cached across requests, so every node agrees)."""
     org_id = _org_id(organization)
-    row = Plan.objects.filter(organization_id=org_id).first() if org_id is not None else None
-    return _from_row(row) if row is not None else default_entitlements()
+    if org_id is None:
+        return default_entitlements()
+    row = _read_row(org_id)
+    if row is None:
+        return default_entitlements()
+    return Entitlements(
+        frozenset(f for f, on in zip(FEATURES, row, strict=False) if on),
+        {cap_name: row[len(FEATURES) + i] for i, cap_name in enumerate(CAPS)},
+        from_default=False,
+    )
+
+
+@functools.cache
+def _row_sql() -> str:
+    """``SELECT <features>, <caps> FROM <plan table> WHERE organization_id = %s``, built once from the model."""
+    opts = Plan._meta
+    columns = [opts.get_field(name).column for name in (*FEATURES, *CAPS.values())]
+    quote = connections[router.db_for_read(Plan)].ops.quote_name
+    # Identifiers come from the model's own metadata, quoted by the backend; the value is a bound parameter.
+    return (
+        f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(opts.db_table)} "  # noqa: S608
+        f"WHERE {quote(opts.get_field('organization').column)} = %s"
+    )
+
+
+def _read_row(org_id: int) -> tuple | None:
+    """The plan row's values, in one indexed lookup without the ORM's per-query compilation (it runs on every
+    token request): plain SQL through Django's public cursor API, so it is the same on every backend."""
+    with connections[router.db_for_read(Plan)].cursor() as cursor:
+        cursor.execute(_row_sql(), [org_id])
+        return cursor.fetchone()
 
 
 def is_entitled(organization: Organization | int | None, feature: str) -> bool:
