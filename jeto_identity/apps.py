@@ -28,3 +28,6 @@ class JetoIdentityConfig(AppConfig):
         from jeto_identity.connections import receivers as connections_receivers
 
         connections_receivers.connect()  # disabling an application connection revokes its tokens
+        from jeto_identity.orgadmin import receivers as orgadmin_receivers
+
+        orgadmin_receivers.connect()  # plan changes audited; switching application connections off revokes tokens

@@ -77,6 +77,24 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": [],
     # Send password-reset mail from a background thread so response time reveals nothing (see services/mail.py).
     "SEND_MAIL_IN_BACKGROUND": True,
+    # --- Plans and onboarding (docs/admins.md) ---
+    # The plan of an organisation no platform admin has given one: {"features": [...], "max_sso_connections": N,
+    # "max_api_clients": N}. Features: "sso", "mfa_policy", "api_clients", "scim". The default includes everything,
+    # so organisations that existed before plans keep what they had; a host that sells plans lists fewer.
+    "DEFAULT_PLAN": {"features": ["sso", "mfa_policy", "api_clients", "scim"]},
+    # Who hears of activation requests and programme applications; empty: every active superuser.
+    "PLATFORM_ADMIN_EMAILS": [],
+    # The API Integrations programme's terms (a template; its digest is stored with each application).
+    "API_PROGRAMME_TERMS_TEMPLATE": "jeto_identity/connections/programme_terms.txt",
+    # Invitations: how long a link works (seconds), and how many invitations one admin may send per hour.
+    "INVITATION_MAX_AGE": 72 * 3600,
+    "INVITATIONS_PER_HOUR": 200,
+    # Rows a bulk (CSV) invitation may hold.
+    "INVITATION_CSV_MAX_ROWS": 500,
+    # DNS resolvers for domain verification ("192.0.2.53" or "192.0.2.53:5353"), tried in turn; empty: the system's.
+    "DNS_RESOLVERS": [],
+    # Seconds one DNS lookup may take in total (every resolver and retry included).
+    "DNS_TIMEOUT": 5.0,
     # --- Extension points (docs/integrators.md) ---
     # The class a host subclasses to change provisioning, role mapping, claims, mail and key material.
     "ADAPTER": "jeto_identity.adapter.DefaultAdapter",

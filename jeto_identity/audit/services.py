@@ -51,6 +51,14 @@ DOMAIN_REMOVED = "domain.removed"
 SSO_CONNECTION_CHANGED = "sso.connection_changed"
 SSO_LINKS_RESET = "sso.links_reset"
 SSO_LINK_CONFIRMATION = "sso.link_confirmation"
+PLAN_CHANGED = "plan.changed"
+PLAN_ACTIVATION_REQUESTED = "plan.activation_requested"
+PROGRAMME_APPLIED = "programme.applied"
+PROGRAMME_DECIDED = "programme.decided"
+INVITATION_SENT = "invitation.sent"
+INVITATION_REVOKED = "invitation.revoked"
+INVITATION_ACCEPTED = "invitation.accepted"
+DOMAIN_VERIFICATION = "domain.verification"
 
 EVENTS: dict[str, str] = {
     SIGN_IN_SUCCESS: "Signed in",
@@ -80,6 +88,14 @@ EVENTS: dict[str, str] = {
     SSO_CONNECTION_CHANGED: "SSO connection changed",
     SSO_LINKS_RESET: "SSO links reset",
     SSO_LINK_CONFIRMATION: "SSO link awaiting confirmation",
+    PLAN_CHANGED: "Plan changed",
+    PLAN_ACTIVATION_REQUESTED: "Feature activation requested",
+    PROGRAMME_APPLIED: "Applied to the API Integrations programme",
+    PROGRAMME_DECIDED: "API Integrations programme decision",
+    INVITATION_SENT: "Invitation sent",
+    INVITATION_REVOKED: "Invitation revoked",
+    INVITATION_ACCEPTED: "Invitation accepted",
+    DOMAIN_VERIFICATION: "Domain verification attempted",
 }
 
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"
@@ -111,6 +127,12 @@ SAFE_DETAIL_KEYS = frozenset(
         "domain",
         "verified",
         "fields",
+        "feature",
+        "note",
+        "status",
+        "terms_version",
+        "result",
+        "resent",
     }
 )
 _SECRET_MARKERS = ("password", "secret", "token", "code", "otp", "key", "credential", "authorization", "cookie")

@@ -18,6 +18,7 @@ from django.urls import path, reverse
 
 from jeto_identity.connections import services as clients
 from jeto_identity.models import ApplicationConnection
+from jeto_identity.orgadmin import plans
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin
 
 SECRET_TEMPLATE = "admin/jeto_identity/applicationconnection/secret.html"
@@ -50,6 +51,11 @@ class ApplicationConnectionForm(forms.ModelForm):
         data = super().clean()
         if data.get("scopes") is not None:
             self.instance.allowed_scopes = clients.clean_scopes(data["scopes"])
+        if self.instance.pk is None and data.get("organization") is not None:
+            try:  # the plan: the API Integrations programme approved, and under its cap of clients
+                plans.check_api_client_allowed(data["organization"])
+            except PermissionDenied as exc:
+                self.add_error(None, str(exc))
         return data
 
 
@@ -105,6 +111,7 @@ class ApplicationConnectionAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
         if not change:
             if not (request.user.is_superuser or obj.organization_id in clients_org_ids(request)):
                 raise PermissionDenied
+            plans.check_api_client_allowed(obj.organization)  # the form said so; this holds whatever the form did
             # Kept on the request object only, for response_add to render once.
             request._jeto_issued_secret = clients.prepare_connection(obj, created_by=request.user)
         super().save_model(request, obj, form, change)
@@ -208,3 +215,6 @@ def clients_org_ids(request: HttpRequest) -> frozenset[int]:
     from jeto_identity.core import access
 
     return access.administered_org_ids(request.user)
+
+
+from jeto_identity.connections import programme_admin  # noqa: E402,F401  (registers the programme's admin)

@@ -8,7 +8,8 @@ What it adds to DOT's defaults:
 - scopes are limited to the client's ``allowed_scopes`` (asking for more is ``invalid_scope``; asking for none
   grants all it holds);
 - the per-client token lifetime, no refresh token (oauthlib never issues one for this grant) and no ID token;
-- ``last_used_at`` is recorded, at most once a minute.
+- ``last_used_at`` is recorded, at most once a minute;
+- the organisation's plan must include application connections (``orgadmin.plans``), else ``unauthorized_client``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from oauthlib.common import Request
 from jeto_identity.conf import jeto_settings
 from jeto_identity.connections import services as clients
 from jeto_identity.models import OAuthClient
+from jeto_identity.orgadmin import plans
 
 CLIENT_CREDENTIALS = "client_credentials"
 
@@ -97,6 +99,8 @@ class ClientCredentialsValidatorMixin:
                 and client.authorization_grant_type == OAuthClient.GRANT_CLIENT_CREDENTIALS
                 and client.organization_id is not None
                 and client.enabled
+                # The plan (API Integrations programme): off, the client keeps its secret but gets no token.
+                and plans.is_entitled(client.organization_id, plans.API_CLIENTS)
             )
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
 

@@ -83,3 +83,55 @@ class ApplicationConnection(OAuthClient):
         proxy = True
         verbose_name = "application connection"
         ordering = ["name"]
+
+
+class ProgrammeApplication(models.Model):
+    """An organisation's application to the API Integrations programme, and the platform's decision on it.
+
+    Approval switches application connections on in the organisation's plan; declining or suspending switches them
+    off (``connections.programme``). One open application (pending, approved or suspended) per organisation.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        SUSPENDED = "suspended", "Suspended"
+
+    OPEN = (Status.PENDING, Status.APPROVED, Status.SUSPENDED)
+
+    organization = models.ForeignKey(
+        "jeto_identity.Organization", on_delete=models.CASCADE, related_name="programme_applications"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    purpose = models.TextField(help_text="What the integration does and why it needs the Jeto API.")
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField(max_length=254)
+    expected_usage = models.CharField(
+        max_length=500, help_text="e.g. “2 applications, about 5,000 calls a day”."
+    )
+    terms_version = models.CharField(max_length=64, help_text="Digest of the programme terms the applicant accepted.")
+    terms_accepted_at = models.DateTimeField()
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "API Integrations programme application"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status__in=["pending", "approved", "suspended"]),
+                name="jeto_programme_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.get_status_display()})"

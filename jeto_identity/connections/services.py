@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
@@ -20,6 +20,7 @@ from jeto_identity.audit import services as audit
 from jeto_identity.conf import jeto_settings
 from jeto_identity.connections import signals
 from jeto_identity.models import OAuthClient, Organization, User
+from jeto_identity.orgadmin import plans
 
 MIN_SECRET_BYTES = 32  # 256 bits
 
@@ -99,6 +100,10 @@ def issue_client(
         raise ValidationError("A name is required.")
     if access_token_lifetime is not None and access_token_lifetime <= 0:
         raise ValidationError("The token lifetime must be a positive number of seconds.")
+    try:
+        plans.check_api_client_allowed(organization)
+    except PermissionDenied as exc:
+        raise ValidationError(str(exc)) from exc
     client = OAuthClient(
         organization=organization,
         name=name.strip(),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -80,6 +81,12 @@ class OrganizationDomain(models.Model):
     domain = models.CharField(max_length=253, unique=True, help_text="e.g. acme.com (lower case, no @)")
     verified = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # DNS proof (jeto_identity.orgadmin.domains): the TXT record _jeto-challenge.<domain> must hold this value.
+    verification_token = models.CharField(max_length=64, blank=True, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verification_method = models.CharField(max_length=16, blank=True, editable=False, help_text="dns or manual")
+    last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_check_result = models.CharField(max_length=300, blank=True, editable=False)
 
     # Set by save(): True when that save un-verified the domain (the admin tells a platform admin so).
     verification_reset: bool = False
@@ -92,11 +99,21 @@ class OrganizationDomain(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.domain = self.normalize(self.domain)
-        self.verification_reset = self.verified and self._ownership_changes(kwargs.get("update_fields"))
+        moved = self._ownership_changes(kwargs.get("update_fields"))
+        self.verification_reset = self.verified and moved
         if self.verification_reset:
             self.verified = False
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "verified"}
+        if not self.verification_token or moved:
+            # A new name or organisation needs a new proof: a record published for the old one proves nothing.
+            self.verification_token = new_verification_token()
+            self.verified_at = None
+            self.verification_method = ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {
+                    *kwargs["update_fields"], "verification_token", "verified_at", "verification_method"
+                }
         super().save(*args, **kwargs)
         forget_verified_domain_owners()
 
@@ -132,6 +149,11 @@ class OrganizationDomain(models.Model):
 
 
 OWNERSHIP_FIELDS = ("domain", "organization")
+
+
+def new_verification_token() -> str:
+    """The value a domain's owner publishes in ``_jeto-challenge.<domain>`` (128 random bits)."""
+    return "jeto-verification=" + secrets.token_urlsafe(16)
 
 
 # ---- which organisation owns an email domain -------------------------------------------------------------------

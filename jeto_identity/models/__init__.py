@@ -2,10 +2,11 @@
 ``models.py`` (core, provider, sso, mfa, connections, audit, throttle)."""
 
 from jeto_identity.audit.models import AuditEvent
-from jeto_identity.connections.models import ApplicationConnection, OAuthClient
+from jeto_identity.connections.models import ApplicationConnection, OAuthClient, ProgrammeApplication
 from jeto_identity.core.organizations import Membership, Organization, OrganizationDomain, Role
 from jeto_identity.core.users import User
 from jeto_identity.mfa.models import EncryptedTOTPDevice
+from jeto_identity.orgadmin.models import Invitation, Plan
 from jeto_identity.provider.models import AuthenticationContext, RelyingParty
 from jeto_identity.sso.models import FederatedIdentity, SSOConnection
 from jeto_identity.throttle.models import Lockout
@@ -16,11 +17,14 @@ __all__ = [
     "AuthenticationContext",
     "EncryptedTOTPDevice",
     "FederatedIdentity",
+    "Invitation",
     "Lockout",
     "Membership",
     "OAuthClient",
     "Organization",
     "OrganizationDomain",
+    "Plan",
+    "ProgrammeApplication",
     "RelyingParty",
     "Role",
     "SSOConnection",

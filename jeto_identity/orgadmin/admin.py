@@ -11,7 +11,6 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
@@ -26,7 +25,7 @@ from jeto_identity.models import (
     SSOConnection,
     User,
 )
-from jeto_identity.orgadmin import invitations
+from jeto_identity.orgadmin import domains, invitations, plan_admin, plans
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin
 
 
@@ -136,6 +135,11 @@ class OrganizationForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # The plan: a policy its plan leaves out can be switched off, never on (docs/admins.md).
+        for field, feature in (("mfa_required", plans.MFA_POLICY), ("sso_enforced", plans.SSO)):
+            turning_on = data.get(field) and not (self.instance.pk and getattr(self.instance, field))
+            if turning_on and not plans.entitlements(self.instance.pk).includes(feature):
+                self.add_error(field, str(plans.NotEntitled(self.instance, feature)))
         switching_on = data.get("sso_enforced") and not (self.instance.pk and self.instance.sso_enforced)
         if switching_on and not (
             self.instance.pk and SSOConnection.objects.filter(organization=self.instance, enabled=True).exists()
@@ -166,12 +170,35 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
-            return []
+            return ["platform_plan"]
         if obj is not None and obj.pk in access.owned_org_ids(request.user):
-            return ["slug"]
+            return ["slug", "plan_summary"]
         # Enforcing SSO turns off the owner's password sign-in and reset; MFA after SSO decides whether the IdP
         # alone signs the owner in. Both weigh on the owner, so only an owner (or a platform admin) sets them.
-        return ["slug", *OWNER_POLICY_FIELDS]
+        return ["slug", *OWNER_POLICY_FIELDS, "plan_summary"]
+
+    def get_fieldsets(self, request, obj=None):
+        field = "platform_plan" if request.user.is_superuser else "plan_summary"
+        return [*super().get_fieldsets(request, obj), ("Plan", {"fields": [field]})]
+
+    @admin.display(description="Your plan")
+    def plan_summary(self, obj):
+        return plan_admin.plan_summary(obj)
+
+    @admin.display(description="Plan")
+    def platform_plan(self, obj):
+        return plan_admin.plan_summary(obj, for_platform_admin=True)
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view(lambda request, object_id: plan_admin.request_activation_view(
+            self, request, object_id
+        ))
+        return [
+            path("<path:object_id>/request-activation/", view, name=plan_admin.REQUEST_URL_NAME),
+            *super().get_urls(),
+        ]
 
     def get_prepopulated_fields(self, request, obj=None):
         return self.prepopulated_fields if request.user.is_superuser else {}
@@ -183,20 +210,71 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(OrganizationDomain)
 class OrganizationDomainAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["domain", "organization", "verified", "created_at"]
+    list_display = ["domain", "organization", "verified", "verification_method", "last_checked_at", "created_at"]
     list_filter = ["verified"]
     search_fields = ["domain", "organization__name"]
+    actions = ["verify_by_dns"]
+    change_form_template = "admin/jeto_identity/organizationdomain/change_form.html"
+    proof_fields = ["dns_record", "verification_method", "verified_at", "last_checked_at", "last_check_result"]
 
     def get_readonly_fields(self, request, obj=None):
+        proof = self.proof_fields if obj is not None else []
         if request.user.is_superuser:
-            return []
+            return proof
         # Which organisation owns which name is a platform fact: an org admin adds a name (unverified) or
-        # removes one of theirs, but never renames or moves one (save() would un-verify it anyway).
-        return ["verified"] if obj is None else ["domain", "organization", "verified"]
+        # removes one of theirs, but never renames or moves one (save() would un-verify it anyway). They verify it
+        # by publishing its DNS record ("Verify now"), never by ticking a box.
+        return ["verified"] if obj is None else ["domain", "organization", "verified", *proof]
+
+    @admin.display(description="DNS record to publish")
+    def dns_record(self, obj):
+        from django.utils.html import format_html
+
+        if obj is None or obj.pk is None:
+            return ""
+        return format_html(
+            '<code data-testid="txt-name">{}</code> TXT <code data-testid="txt-value">{}</code>',
+            domains.challenge_name(obj.domain),
+            obj.verification_token,
+        )
 
     def save_model(self, request, obj, form, change):
+        if request.user.is_superuser and obj.verified and "verified" in form.changed_data:
+            from django.utils import timezone
+
+            obj.verified_at, obj.verification_method = timezone.now(), "manual"  # a platform admin's word
         super().save_model(request, obj, form, change)
         report_verification_reset(request, [obj])
+
+    def get_urls(self):
+        from django.urls import path
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/verify/", wrap(self.verify_view), name="jeto_identity_organizationdomain_verify"),
+            *super().get_urls(),
+        ]
+
+    def _report(self, request, domain, result) -> None:
+        level = messages.SUCCESS if result.verified else messages.WARNING
+        text = result.message if domain.domain in result.message else f"{domain}: {result.message}"
+        self.message_user(request, text, level)
+
+    def verify_view(self, request, object_id):
+        from django.http import HttpResponseNotAllowed
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        domain = self.get_object(request, object_id)  # scoped: another organisation's is a 404
+        if domain is None:
+            raise Http404("No such object.")
+        self._report(request, domain, domains.check(domain, actor=request.user))
+        return HttpResponseRedirect(reverse("admin:jeto_identity_organizationdomain_change", args=[domain.pk]))
+
+    @admin.action(description="Verify selected domains now (DNS)")
+    def verify_by_dns(self, request, queryset):
+        for domain in queryset.filter(verified=False)[:20]:
+            self._report(request, domain, domains.check(domain, actor=request.user))
 
 
 @admin.register(Membership)
@@ -251,14 +329,11 @@ class MembershipAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
 
 class OrgAdminUserCreationForm(forms.ModelForm):
-    """An org admin adds a person to one of their organisations, invitation-style.
+    """An org admin adds a person to one of their organisations: an invitation (``orgadmin.invitations``).
 
-    The form never says whether the address already has an account (that would be an account-existence oracle
-    for the whole platform): if it has none, one is created without a usable password (its holder sets one by
-    reset link) and made a member; if it has one, nothing is attached to it without its holder's consent: the
-    address is e-mailed an invitation (``jeto_identity.orgadmin.invitations``) and becomes a member only once
-    its holder, signed in, accepts. A platform superuser is neither added nor invited. Addresses in a domain
-    another organisation verified are refused: that organisation's admins add its people.
+    Nothing is created until the person accepts, for every address alike, so neither the answer nor the member list
+    is an oracle for who has an account. Addresses in a domain another organisation verified are refused: that
+    organisation's admins invite its people.
     """
 
     email = forms.EmailField(label="Email address", max_length=254)  # a form field: no uniqueness check
@@ -295,38 +370,18 @@ class OrgAdminUserCreationForm(forms.ModelForm):
         org = data.get("organization")
         if data.get("role") == Role.OWNER and org and org.pk not in access.owned_org_ids(self.acting_user):
             self.add_error("role", "Only an owner of this organisation can add an owner.")
+        elif org and data.get("email") and data.get("role"):
+            try:
+                invitations.check_may_invite(self.acting_user, org, data["email"], data["role"])
+            except ValidationError as exc:
+                self.add_error(None, exc)
         return data
 
     def save(self, commit: bool = True) -> User:
+        """Never saved: the admin's save_model sends an invitation instead (``orgadmin.invitations``)."""
         user = super().save(commit=False)
         user.email = self.cleaned_data["email"]
-        user.set_unusable_password()
-        if commit:
-            self.add_member(user)
         return user
-
-    def add_member(self, new_user: User) -> AddedMember:
-        """Create the account and its membership if the address has none; otherwise say whom to invite.
-
-        ``new_user`` is saved only if the address has no account. An existing account is never changed here and
-        never given a membership: ``invite`` is set to it when it should be e-mailed an invitation (not when it is
-        a superuser, nor when it is already a member of the organisation).
-        """
-        email, org, role = new_user.email, self.cleaned_data["organization"], self.cleaned_data["role"]
-        with transaction.atomic():
-            user = User.objects.filter(email=email).first()
-            if user is None:
-                try:
-                    with transaction.atomic():
-                        new_user.save()
-                except IntegrityError:  # created by a concurrent request since the lookup: treat it as existing
-                    user = User.objects.get(email=email)
-                else:
-                    Membership.objects.get_or_create(user=new_user, organization=org, defaults={"role": role})
-                    return AddedMember(email, org, role, created=new_user)
-        if user.is_superuser or Membership.objects.filter(user=user, organization=org).exists():
-            return AddedMember(email, org, role)
-        return AddedMember(email, org, role, invite=user)
 
 
 _ADDED = "_jeto_added_member"
@@ -339,8 +394,6 @@ class AddedMember:
     email: str
     organization: Organization
     role: str
-    created: User | None = None  # a new account, made a member
-    invite: User | None = None  # an existing account, to be e-mailed an invitation
 
 
 class SuperuserCreationForm(forms.ModelForm):
@@ -411,30 +464,27 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if change and "email" in form.changed_data:
             obj.email_verified = False  # a new address is unproven until its owner follows a link sent to it
         if not change and isinstance(form, OrgAdminUserCreationForm):
-            added = form.add_member(obj)
-            setattr(request, _ADDED, added)
-            if added.invite is not None:
-                invitations.send(request, added.invite, added.organization, added.role, request.user)
+            # Everyone is invited the same way: nothing is created until the person accepts, so neither this answer
+            # nor the member list tells whether the address had an account.
+            data = form.cleaned_data
+            invitations.invite(request, data["organization"], data["email"], data["role"], request.user)
+            setattr(request, _ADDED, AddedMember(data["email"], data["organization"], data["role"]))
         else:
             super().save_model(request, obj, form, change)
 
     def log_addition(self, request, obj, message):
-        added: AddedMember | None = getattr(request, _ADDED, None)
-        if added is None:
-            return super().log_addition(request, obj, message)
-        if added.created is None:
-            return None  # no account was created (an invitation changes nothing until it is accepted)
-        return super().log_addition(request, added.created, message)
+        if getattr(request, _ADDED, None) is not None:
+            return None  # an invitation creates no account (it is audited as invitation.sent)
+        return super().log_addition(request, obj, message)
 
     def response_add(self, request, obj, post_url_continue=None):
         added: AddedMember | None = getattr(request, _ADDED, None)
         if added is None:
             return super().response_add(request, obj, post_url_continue)
-        # One answer whether or not the address had an account, and no link to the account's own page.
         self.message_user(
             request,
-            f"If {added.email} had no account, one was created and added to {added.organization}; if it had one, "
-            "they were e-mailed an invitation to join.",
+            f"Invited {added.email} to join {added.organization} as {Role(added.role).label}. They join once they "
+            "accept (Invitations lists it until then).",
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:jeto_identity_user_changelist"))
@@ -466,3 +516,6 @@ class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
         if not request.user.is_superuser:
             raise Http404("No such page.")
         return super().user_change_password(request, id, form_url)
+
+
+from jeto_identity.orgadmin import invitation_admin  # noqa: E402,F401  (registers the invitations admin)

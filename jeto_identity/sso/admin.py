@@ -19,6 +19,7 @@ from django.urls import path, reverse
 
 from jeto_identity.core import access
 from jeto_identity.models import FederatedIdentity, Organization, SSOConnection
+from jeto_identity.orgadmin import plans
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin, SystemRecordAdminMixin
 from jeto_identity.sso import http
 from jeto_identity.sso.models import PROVISIONABLE_ROLES, normalize_issuer
@@ -104,6 +105,11 @@ class SSOConnectionForm(forms.ModelForm):
             self.add_error(None, list(self._errors.pop("connection_id")))
         if not self.instance.has_client_secret and not data.get("client_secret") and data.get("enabled"):
             self.add_error("client_secret", "Enter the client secret your IdP gave you before enabling.")
+        if self.instance.pk is None and data.get("organization") is not None:
+            try:  # the plan: SSO included, and under its cap of connections (every type counted)
+                plans.check_sso_connection_allowed(data["organization"])
+            except PermissionDenied as exc:
+                self.add_error(None, str(exc))
         return data
 
     def save(self, commit: bool = True) -> SSOConnection:

@@ -31,6 +31,7 @@ from jeto_identity.core.organizations import ADMIN_ROLES, Role, verified_domain_
 from jeto_identity.core.users import normalize_email
 from jeto_identity.login import services as login_service
 from jeto_identity.models import FederatedIdentity, Membership, Organization, OrganizationDomain, SSOConnection, User
+from jeto_identity.orgadmin import invitations, plans
 from jeto_identity.sso import signals
 
 logger = logging.getLogger("jeto_identity.sso")
@@ -76,8 +77,20 @@ def organization_for_email(email: str) -> Organization | None:
     return verified_domain_owner(email_domain(email))
 
 
+def sso_entitled(organization: Organization | int | None) -> bool:
+    """Does the organisation's plan include single sign-on? Every connection type asks this before routing a
+    sign-in to its IdP or accepting one back (``orgadmin.plans``); switched off, nothing routes and nothing is
+    deleted."""
+    return plans.is_entitled(organization, plans.SSO)
+
+
+def connection_usable(connection: SSOConnection | None) -> bool:
+    """May this connection start or finish a sign-in now: enabled, and its organisation's plan includes SSO."""
+    return connection is not None and connection.enabled and sso_entitled(connection.organization_id)
+
+
 def enabled_connection(organization: Organization | None) -> SSOConnection | None:
-    if organization is None:
+    if organization is None or not sso_entitled(organization):
         return None
     return SSOConnection.objects.filter(organization=organization, enabled=True).first()
 
@@ -102,7 +115,8 @@ def email_router(request: HttpRequest, pending: login_service.PendingLogin) -> s
 def enforcing_organization(email: str) -> Organization | None:
     """The organisation that requires SSO for this email (its verified domain, "enforce SSO" on), or None."""
     org = organization_for_email(email)
-    return org if org is not None and org.sso_enforced else None
+    # A plan without SSO suspends enforcement (the flag is kept): nobody could sign in otherwise.
+    return org if org is not None and org.sso_enforced and sso_entitled(org) else None
 
 
 def password_login_allowed(email: str, user: User | None) -> bool:
@@ -258,6 +272,12 @@ def _sync_membership(connection: SSOConnection, user: User, claims: dict[str, An
     membership = Membership.objects.filter(user=user, organization_id=connection.organization_id).first()
     role = _role_for(connection, claims)
     if membership is None:
+        # An open invitation of this address to the connection's organisation: the IdP proved the address, so it
+        # is accepted now, with the role the inviting admin chose (even without just-in-time provisioning).
+        invited_role = invitations.claim_for_sso(connection.organization_id, user)
+        if invited_role is not None:
+            Membership.objects.create(user=user, organization_id=connection.organization_id, role=invited_role)
+            return
         if not may_create:
             raise SSOLoginRefused(
                 f"Your account isn't a member of {connection.organization.name}. Ask your administrator to add you.",
@@ -289,7 +309,8 @@ def _check_account_in_organization(connection: SSOConnection, user: User) -> Non
             f"can't sign in to it. Ask an administrator of {connection.organization.name} to add you first.",
             "other_organization",
         )
-    if not org_ids and not connection.jit_provisioning:
+    invited = invitations.has_open_invitation(connection.organization_id, user.email)
+    if not org_ids and not connection.jit_provisioning and not invited:
         raise SSOLoginRefused(
             f"Your account isn't a member of {connection.organization.name}. Ask your administrator to add you.",
             "not_member",
@@ -302,6 +323,12 @@ def resolve_user(connection: SSOConnection, claims: dict[str, Any], *, confirmed
     Raises ``SSOLoginRefused`` with a reason, or ``LinkConfirmationRequired`` for an account whose holder must
     confirm the link first; ``confirmed_user`` is that account once they have (see ``confirm_link``).
     """
+    if not connection_usable(connection):
+        raise SSOLoginRefused(
+            f"Single sign-on is not available for {connection.organization.name} at the moment. Sign in with your "
+            "password, or contact your administrator.",
+            "not_entitled",
+        )
     assertion = Assertion.from_claims(connection, claims)
     try:
         with transaction.atomic():
@@ -367,7 +394,7 @@ def _resolve(connection: SSOConnection, assertion: Assertion, confirmed_user: Us
         if not user.email_verified:
             user.email_verified = True
             user.save(update_fields=["email_verified"])
-    elif connection.jit_provisioning:
+    elif connection.jit_provisioning or invitations.has_open_invitation(connection.organization_id, assertion.email):
         user = get_adapter().provision_user(connection, assertion)
         provisioned = True
         _sync_membership(connection, user, assertion.claims, may_create=True)

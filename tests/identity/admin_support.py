@@ -22,11 +22,14 @@ from jeto_identity.models import (
     ApplicationConnection,
     AuditEvent,
     FederatedIdentity,
+    Invitation,
     Lockout,
     Membership,
     OAuthClient,
     Organization,
     OrganizationDomain,
+    Plan,
+    ProgrammeApplication,
     RelyingParty,
     SSOConnection,
     User,
@@ -74,6 +77,24 @@ class Objects:
             FederatedIdentity: lambda: FederatedIdentity.objects.create(
                 connection=self.sso(), subject=f"sub-{self.tag}", user=self.member, email=self.member.email
             ),
+            Invitation: lambda: Invitation.objects.create(
+                organization=self.org,
+                email=f"invited-{self.tag}@partner.test",
+                secret_hash=uuid.uuid4().hex,
+                expires_at=timezone.now() + timedelta(days=1),
+            ),
+            ProgrammeApplication: lambda: ProgrammeApplication.objects.create(
+                organization=self.org,
+                purpose="p",
+                contact_name="c",
+                contact_email=f"c-{self.tag}@partner.test",
+                expected_usage="u",
+                terms_version="v",
+                terms_accepted_at=timezone.now(),
+            ),
+            Plan: lambda: Plan.objects.get_or_create(
+                organization=self.org, defaults={"sso": True, "mfa_policy": True, "api_clients": True, "scim": True}
+            )[0],
             AuditEvent: lambda: audit.record(audit.POLICY_CHANGED, organization=self.org, subject=self.org.slug),
             Lockout: lambda: Lockout.objects.create(
                 username=self.member.email,

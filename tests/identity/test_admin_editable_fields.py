@@ -28,6 +28,7 @@ _PLATFORM_ONLY: dict[str, dict[str, Sections | None]] = {
     for label in (
         "auth.Group",
         "jeto_identity.OAuthClient",  # django-oauth-toolkit's own admin: Django model permissions, none granted
+        "jeto_identity.Plan",  # set by platform admins; org admins read theirs on their organisation's page
         "jeto_identity.RelyingParty",
         "oauth2_provider.AccessToken",
         "oauth2_provider.Grant",
@@ -74,6 +75,23 @@ _SHARED: dict[str, dict[str, Sections | None]] = {
         "add": {"form": ["email", "first_name", "last_name", "organization", "role"]},
         # Not the email (the sign-in identifier), its verified flag, staff or superuser.
         "change": {"form": ["first_name", "is_active", "last_name"]},
+    },
+    # Sent, resent and revoked through the admin's actions; never edited.
+    "jeto_identity.Invitation": {"add": {"form": ["email", "organization", "role"]}, "change": {"form": []}},
+    # Org admins apply (accepting the terms shown); the application is then read-only (platform admins decide).
+    "jeto_identity.ProgrammeApplication": {
+        "add": {
+            "form": [
+                "accept_terms",
+                "contact_email",
+                "contact_name",
+                "expected_usage",
+                "organization",
+                "purpose",
+                "terms_version",
+            ]
+        },
+        "change": {"form": []},
     },
     "jeto_identity.ApplicationConnection": {
         "add": {"form": ["access_token_lifetime", "description", "name", "organization", "scopes"]},

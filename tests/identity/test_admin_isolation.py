@@ -2,7 +2,7 @@
 
 import pytest
 
-from jeto_identity.models import Membership, Organization, OrganizationDomain, Role, User
+from jeto_identity.models import Invitation, Membership, Organization, OrganizationDomain, Role, User
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -115,9 +115,9 @@ def test_org_admin_adds_a_member_to_their_own_organisation(as_acme_admin, acme):
         {"email": "New@Acme.test", "first_name": "New", "organization": str(acme.pk), "role": Role.MEMBER},
     )
     assert response.status_code == 302
-    user = User.objects.get(email="new@acme.test")
-    assert not user.has_usable_password()
-    assert Membership.objects.get(user=user).organization == acme
+    # An invitation (docs/admins.md#invitations): nothing exists until the person accepts.
+    assert not User.objects.filter(email="new@acme.test").exists()
+    assert Invitation.objects.get(email="new@acme.test").organization == acme
 
 
 def test_org_admin_cannot_add_a_member_to_another_organisation(as_acme_admin, globex):
@@ -127,6 +127,7 @@ def test_org_admin_cannot_add_a_member_to_another_organisation(as_acme_admin, gl
     )
     assert response.status_code == 200  # the form redisplays with an error
     assert not User.objects.filter(email="spy@globex.test").exists()
+    assert not Invitation.objects.filter(email="spy@globex.test").exists()
 
 
 def test_org_admin_cannot_add_foreign_memberships_directly(as_acme_admin, globex, acme_member):

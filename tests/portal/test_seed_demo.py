@@ -61,3 +61,13 @@ def test_seed_demo_registers_the_demo_relying_party_idempotently():
     assert "/.well-known/openid-configuration" in second.getvalue() and "jeto-demo-app" in second.getvalue()
     secret_line = next(line for line in second.getvalue().splitlines() if "client secret" in line)
     assert check_password(secret_line.split()[2], rp.client_secret)
+
+
+def test_the_demo_organisations_plan_includes_everything_even_with_a_restrictive_default(settings):
+    from jeto_identity.orgadmin import plans
+
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "DEFAULT_PLAN": {"features": []}}
+    call_command("seed_demo", stdout=StringIO())
+    for slug in ("acme", "globex"):
+        org = Organization.objects.get(slug=slug)
+        assert all(plans.is_entitled(org, feature) for feature in plans.FEATURES), slug

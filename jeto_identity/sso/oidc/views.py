@@ -45,7 +45,7 @@ def _connection(connection_id: Any) -> SSOConnection:
     connection = (
         SSOConnection.objects.select_related("organization").filter(public_id=connection_id, enabled=True).first()
     )
-    if connection is None:
+    if connection is None or not sso_service.connection_usable(connection):
         raise Http404("No such single sign-on connection.")
     return connection
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from jeto_identity.models import Membership, Organization, OrganizationDomain, Role, User
+from jeto_identity.models import Membership, Organization, OrganizationDomain, Plan, Role, User
 
 DEMO_PASSWORD = "correct-horse-battery-staple"
 
@@ -21,6 +21,7 @@ ORGS = [
     ("acme", "Acme", "acme.test", [("ada@acme.test", Role.OWNER), ("max@acme.test", Role.MEMBER)]),
     ("globex", "Globex", "globex.test", [("gina@globex.test", Role.OWNER)]),
 ]
+DEMO_PLAN = {"sso": True, "mfa_policy": True, "api_clients": True, "scim": True}
 
 
 class Command(BaseCommand):
@@ -44,6 +45,8 @@ class Command(BaseCommand):
                 )
                 for email, role in members:
                     Membership.objects.update_or_create(user=users[email], organization=org, defaults={"role": role})
+                # The demo organisations' plan includes everything (SSO, MFA policy, application connections, SCIM).
+                Plan.objects.update_or_create(organization=org, defaults=DEMO_PLAN)
             extra_lines = self.seed_extras()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Every demo account's password is:"))
         self.stdout.write(f"  {DEMO_PASSWORD}")
