@@ -28,3 +28,6 @@ class JetoIdentityConfig(AppConfig):
         from jeto_identity.connections import receivers as connections_receivers
 
         connections_receivers.connect()  # disabling an application connection revokes its tokens
+        from jeto_identity.core import sessions
+
+        sessions.connect()  # sign-ins indexed per user, so end_user_sessions finds them with any session engine
