@@ -2,7 +2,8 @@
 
 Check IDs are unique across the app; each feature has its own range (listed in docs/integrators.md):
 core ``E00x``/``W00x``, single sign-on ``E10x``/``W10x``, MFA ``E20x``, OpenID Provider ``E30x``/``W30x``,
-application connections ``E40x``/``W40x``, brute-force protection ``E50x``/``W50x``, SCIM provisioning ``E60x``/``W60x``.
+application connections ``E40x``/``W40x``, brute-force protection ``E50x``/``W50x``,
+SCIM provisioning ``E60x``/``W60x``.
 """
 
 from jeto_identity.connections import checks as connections_checks  # noqa: F401

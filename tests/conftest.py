@@ -15,7 +15,7 @@ from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
 )
 
 # Application connections' fixtures (acme_conn, acme_writer, globex_conn).
-pytest_plugins = ["tests.api_clients_support"]
+pytest_plugins = ["tests.api_clients_support", "tests.scim_support"]
 
 PASSWORD = "a-long-enough-test-passphrase"
 

@@ -47,9 +47,9 @@ def _session_keys(user: Any) -> list[str]:
 
         store = _store_class()
         found = []
-        for key, data in Session.objects.filter(expire_date__gt=timezone.now()).values_list(
-            "session_key", "session_data"
-        ).iterator():
+        for key, data in (
+            Session.objects.filter(expire_date__gt=timezone.now()).values_list("session_key", "session_data").iterator()
+        ):
             if str(store().decode(data).get(SESSION_KEY, "")) == str(user.pk):
                 found.append(key)
         return found

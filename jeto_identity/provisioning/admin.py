@@ -138,8 +138,17 @@ class ScimUserAdmin(SystemRecordAdminMixin, OrgScopedAdminMixin, admin.ModelAdmi
     list_display = ["user_name", "organization", "external_id", "active", "managed", "updated_at"]
     list_filter = ["active", "managed"]
     search_fields = ["user_name", "external_id"]
-    fields = ["user_name", "organization", "user", "external_id", "display_name", "active", "managed", "created_at",
-              "updated_at"]
+    fields = [
+        "user_name",
+        "organization",
+        "user",
+        "external_id",
+        "display_name",
+        "active",
+        "managed",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = fields
     view_on_site = False
 

@@ -54,7 +54,12 @@ _STR_LOOKUPS = {
     CompareOperator.sw: "startswith",
     CompareOperator.ew: "endswith",
 }
-_ORDER_LOOKUPS = {CompareOperator.gt: "gt", CompareOperator.ge: "gte", CompareOperator.lt: "lt", CompareOperator.le: "lte"}
+_ORDER_LOOKUPS = {
+    CompareOperator.gt: "gt",
+    CompareOperator.ge: "gte",
+    CompareOperator.lt: "lt",
+    CompareOperator.le: "lte",
+}
 MAX_FILTER_LENGTH = 2000
 
 

@@ -17,9 +17,7 @@ from django.db.models.functions import Lower
 class ScimToken(models.Model):
     """A per-organisation bearer token. Only a keyed hash is stored; the token is shown once."""
 
-    organization = models.ForeignKey(
-        "jeto_identity.Organization", on_delete=models.CASCADE, related_name="scim_tokens"
-    )
+    organization = models.ForeignKey("jeto_identity.Organization", on_delete=models.CASCADE, related_name="scim_tokens")
     name = models.CharField(max_length=100, help_text="Where it is used, e.g. “Okta production”.")
     token_hash = models.CharField(max_length=128, unique=True, editable=False)
     prefix = models.CharField(max_length=16, editable=False, help_text="The token's first characters.")
@@ -49,9 +47,7 @@ class ScimUser(models.Model):
     """One person the organisation's IdP provisioned: its SCIM ``id`` and the account it maps to."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(
-        "jeto_identity.Organization", on_delete=models.CASCADE, related_name="scim_users"
-    )
+    organization = models.ForeignKey("jeto_identity.Organization", on_delete=models.CASCADE, related_name="scim_users")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_records")
     user_name = models.CharField(max_length=254, help_text="The IdP's userName (an email address).")
     external_id = models.CharField(max_length=255, blank=True, default="")
@@ -78,9 +74,7 @@ class ScimUser(models.Model):
         verbose_name = "SCIM user"
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="jeto_scimuser_org_user_unique"),
-            models.UniqueConstraint(
-                "organization", Lower("user_name"), name="jeto_scimuser_org_username_ci_unique"
-            ),
+            models.UniqueConstraint("organization", Lower("user_name"), name="jeto_scimuser_org_username_ci_unique"),
         ]
         indexes = [models.Index(fields=["organization", "external_id"], name="jeto_scimuser_org_extid")]
 
@@ -92,9 +86,7 @@ class ScimGroup(models.Model):
     """A group the IdP pushed: a named group the org admin sees in Django admin."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(
-        "jeto_identity.Organization", on_delete=models.CASCADE, related_name="scim_groups"
-    )
+    organization = models.ForeignKey("jeto_identity.Organization", on_delete=models.CASCADE, related_name="scim_groups")
     display_name = models.CharField(max_length=255)
     external_id = models.CharField(max_length=255, blank=True, default="")
     members = models.ManyToManyField(ScimUser, blank=True, related_name="groups")
@@ -106,9 +98,7 @@ class ScimGroup(models.Model):
         ordering = ["organization__name", "display_name"]
         verbose_name = "SCIM group"
         constraints = [
-            models.UniqueConstraint(
-                "organization", Lower("display_name"), name="jeto_scimgroup_org_name_ci_unique"
-            ),
+            models.UniqueConstraint("organization", Lower("display_name"), name="jeto_scimgroup_org_name_ci_unique"),
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,7 @@ GroupResource = Group
 MAX_RESULTS = 200
 DEFAULT_COUNT = 100
 # Columns of ScimUser and of the account: never kept in the ``attributes`` document.
+OWNER_DETAIL = "This person owns the organisation: SCIM never removes an owner. Change their role in Jeto first."
 _COLUMN_ATTRIBUTES = ("id", "meta", "groups", "password", "userName", "active", "externalId")
 
 
@@ -128,7 +129,12 @@ def user_resource(caller: Caller, record: ScimUser) -> UserResource:
         active=record.active,
         externalId=record.external_id or None,
         groups=[
-            {"value": str(g.pk), "display": g.display_name, "$ref": f"{caller.base_url}/Groups/{g.pk}", "type": "direct"}
+            {
+                "value": str(g.pk),
+                "display": g.display_name,
+                "$ref": f"{caller.base_url}/Groups/{g.pk}",
+                "type": "direct",
+            }
             for g in record.groups.all()
         ]
         or None,
@@ -274,7 +280,10 @@ def patch_user(caller: Caller, scim_id: str, payload: dict[str, Any]) -> ScimUse
 def _locked_user(caller: Caller, scim_id: str) -> ScimUser:
     pk = _uuid(scim_id)
     record = (
-        ScimUser.objects.select_for_update().select_related("user").filter(organization=caller.organization, pk=pk).first()
+        ScimUser.objects.select_for_update()
+        .select_related("user")
+        .filter(organization=caller.organization, pk=pk)
+        .first()
         if pk
         else None
     )
@@ -306,9 +315,7 @@ def _apply(caller: Caller, record: ScimUser, resource: UserResource) -> None:
         changes += _set_profile(account, given, family, active)
     elif active != record.active and not active and policy.is_owner(org, account):
         _audit(caller, audit.SCIM_REFUSED, account, outcome=audit.DENIED, reason="owner")
-        raise ForbiddenException(
-            detail="This person owns the organisation: SCIM never removes an owner. Change their role in Jeto first."
-        )
+        raise ForbiddenException(detail=OWNER_DETAIL)
     record.user_name = user_name
     record.external_id = resource.external_id or ""
     record.display_name = (resource.display_name or "")[:255]
@@ -339,9 +346,7 @@ def _deactivate(caller: Caller, record: ScimUser, managed: bool) -> None:
     if not managed:
         _end_membership(caller, record)
     count = end_user_sessions(record.user, keep_session_key=None, reason="scim")
-    _audit(
-        caller, audit.SCIM_USER_DEACTIVATED, record.user, reason="managed" if managed else "linked", count=count
-    )
+    _audit(caller, audit.SCIM_USER_DEACTIVATED, record.user, reason="managed" if managed else "linked", count=count)
 
 
 def _end_membership(caller: Caller, record: ScimUser) -> None:
@@ -365,9 +370,7 @@ def delete_user(caller: Caller, scim_id: str) -> None:
         managed = controls_account(caller, record)
         if policy.is_owner(caller.organization, account):
             _audit(caller, audit.SCIM_REFUSED, account, outcome=audit.DENIED, reason="owner")
-            raise ForbiddenException(
-                detail="This person owns the organisation: SCIM never removes an owner. Change their role in Jeto first."
-            )
+            raise ForbiddenException(detail=OWNER_DETAIL)
         if managed and account.is_active:
             account.is_active = False
             account.save(update_fields=["is_active"])
@@ -405,8 +408,7 @@ def list_groups(
 
 def group_resource(caller: Caller, group: ScimGroup) -> GroupResource:
     members = [
-        GroupMember(value=str(m.pk), display=m.display_name or m.user_name, type="User")
-        for m in group.members.all()
+        GroupMember(value=str(m.pk), display=m.display_name or m.user_name, type="User") for m in group.members.all()
     ]
     resource = GroupResource(
         id=str(group.pk),
@@ -467,7 +469,9 @@ def create_group(caller: Caller, resource: GroupResource) -> ScimGroup:
 
 def _locked_group(caller: Caller, scim_id: str) -> ScimGroup:
     pk = _uuid(scim_id)
-    group = ScimGroup.objects.select_for_update().filter(organization=caller.organization, pk=pk).first() if pk else None
+    group = (
+        ScimGroup.objects.select_for_update().filter(organization=caller.organization, pk=pk).first() if pk else None
+    )
     if group is None:
         raise NotFoundException(detail=f"Group {scim_id} not found.")
     return group
@@ -475,7 +479,11 @@ def _locked_group(caller: Caller, scim_id: str) -> ScimGroup:
 
 def _apply_group(caller: Caller, group: ScimGroup, resource: GroupResource, *, members_given: bool = True) -> None:
     name = _display_name(resource)
-    if ScimGroup.objects.filter(organization=caller.organization, display_name__iexact=name).exclude(pk=group.pk).exists():
+    if (
+        ScimGroup.objects.filter(organization=caller.organization, display_name__iexact=name)
+        .exclude(pk=group.pk)
+        .exists()
+    ):
         raise UniquenessException(detail=f"A group named {name} already exists.")
     group.display_name, group.external_id = name, resource.external_id or ""
     group.version += 1
@@ -510,4 +518,3 @@ def delete_group(caller: Caller, scim_id: str) -> None:
         name = group.display_name
         group.delete()
         _audit(caller, audit.SCIM_GROUP_CHANGED, name, reason="deleted")
-

@@ -65,8 +65,12 @@ def issue(organization: Organization, name: str, *, created_by: User | None = No
             created_by=creator,
         )
         audit.record(
-            audit.SCIM_TOKEN_ISSUED, actor=creator, organization=organization, subject=token.prefix,
-            client_name=token.name, via="SCIM",
+            audit.SCIM_TOKEN_ISSUED,
+            actor=creator,
+            organization=organization,
+            subject=token.prefix,
+            client_name=token.name,
+            via="SCIM",
         )
     return IssuedToken(token=token, secret=secret)
 
@@ -78,8 +82,13 @@ def revoke(token: ScimToken, *, actor: User | None = None, reason: str = "revoke
         token.refresh_from_db()
         if updated:
             audit.record(
-                audit.SCIM_TOKEN_REVOKED, actor=actor, organization=token.organization, subject=token.prefix,
-                client_name=token.name, reason=reason, via="SCIM",
+                audit.SCIM_TOKEN_REVOKED,
+                actor=actor,
+                organization=token.organization,
+                subject=token.prefix,
+                client_name=token.name,
+                reason=reason,
+                via="SCIM",
             )
 
 
@@ -99,9 +108,7 @@ def authenticate(presented: str, *, now: datetime | None = None) -> ScimToken | 
         return None
     digests = _digests(presented)
     token = (
-        ScimToken.objects.select_related("organization")
-        .filter(token_hash__in=digests, revoked_at__isnull=True)
-        .first()
+        ScimToken.objects.select_related("organization").filter(token_hash__in=digests, revoked_at__isnull=True).first()
     )
     if token is None or not any(constant_time_compare(token.token_hash, d) for d in digests):
         return None

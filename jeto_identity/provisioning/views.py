@@ -46,7 +46,9 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return response
 
 
-def error(status: int, detail: str, scim_type: str | None = None, headers: dict[str, str] | None = None) -> HttpResponse:
+def error(
+    status: int, detail: str, scim_type: str | None = None, headers: dict[str, str] | None = None
+) -> HttpResponse:
     body = Error(status=status, scim_type=scim_type, detail=detail).model_dump()
     return _json(body, status=status, headers=headers)
 
@@ -133,7 +135,9 @@ def scim_view(methods: set[str]) -> Callable:
             if isinstance(caller, HttpResponse):
                 return caller
             if request.method not in methods:
-                return error(405, f"{request.method} is not supported here.", headers={"Allow": ", ".join(sorted(methods))})
+                return error(
+                    405, f"{request.method} is not supported here.", headers={"Allow": ", ".join(sorted(methods))}
+                )
             try:
                 return func(request, caller, **kwargs)
             except SCIMException as exc:
