@@ -14,6 +14,7 @@ from scim2_models import (
     Filter,
     Group,
     Meta,
+    Mutability,
     Patch,
     ResourceType,
     ServiceProviderConfig,
@@ -61,6 +62,17 @@ def schemas(base_url: str) -> list[dict[str, Any]]:
     out = []
     for model in (User, Group, EnterpriseUser):
         schema = model.to_schema()
+        if model is Group:
+            _read_only_member_display(schema)
         schema.meta = Meta(resource_type="Schema", location=f"{base_url}/Schemas/{schema.id}")
         out.append(schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
     return out
+
+
+def _read_only_member_display(schema: Any) -> None:
+    """A member's ``display`` is the user's name as we hold it, not something a client sets."""
+    for attribute in schema.attributes or []:
+        if attribute.name == "members":
+            for sub in attribute.sub_attributes or []:
+                if sub.name == "display":
+                    sub.mutability = Mutability.read_only

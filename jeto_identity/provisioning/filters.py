@@ -116,7 +116,7 @@ class _Translator:
         if kind == "bool":
             if op not in {CompareOperator.eq, CompareOperator.ne} or not isinstance(value, bool):
                 raise InvalidFilterException(detail="Boolean attributes compare with eq or ne and true or false.")
-            q = Q(**{field: value})
+            q = Q(**{field: value}) | (Q(**{f"{field}__isnull": True}) if value else Q(pk__in=[]))  # unset: active
             return ~q if op == CompareOperator.ne else q
         if kind == "uuid":
             if op not in {CompareOperator.eq, CompareOperator.ne}:

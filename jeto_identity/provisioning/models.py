@@ -52,7 +52,9 @@ class ScimUser(models.Model):
     user_name = models.CharField(max_length=254, help_text="The IdP's userName (an email address).")
     external_id = models.CharField(max_length=255, blank=True, default="")
     display_name = models.CharField(max_length=255, blank=True, default="")
-    active = models.BooleanField(default=True, help_text="What the IdP last said.")
+    active = models.BooleanField(
+        null=True, default=True, help_text="What the IdP last said (unset counts as active; only false deactivates)."
+    )
     attributes = models.JSONField(
         default=dict, blank=True, help_text="The other attributes the IdP sent (title, phone numbers...), as sent."
     )

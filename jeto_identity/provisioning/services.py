@@ -192,6 +192,7 @@ def create_user(caller: Caller, resource: UserResource) -> ScimUser:
     domains = policy.verified_domains(org)
     user_name = _user_name(caller, resource, domains)
     active = resource.active is not False
+    stored_active = resource.active
     given, family = _name(resource)
     refused: str | None = None
     try:
@@ -225,7 +226,7 @@ def create_user(caller: Caller, resource: UserResource) -> ScimUser:
                 user_name=user_name,
                 external_id=resource.external_id or "",
                 display_name=(resource.display_name or "")[:255],
-                active=active,
+                active=stored_active,
                 managed=managed,
                 attributes=_stored_attributes(resource),
                 email_values=_email_values(resource, user_name),
@@ -313,7 +314,7 @@ def _apply(caller: Caller, record: ScimUser, resource: UserResource) -> None:
             changes.append("email")
         given, family = _name(resource)
         changes += _set_profile(account, given, family, active)
-    elif active != record.active and not active and policy.is_owner(org, account):
+    elif not active and record.active is not False and policy.is_owner(org, account):
         _audit(caller, audit.SCIM_REFUSED, account, outcome=audit.DENIED, reason="owner")
         raise ForbiddenException(detail=OWNER_DETAIL)
     record.user_name = user_name
@@ -321,7 +322,8 @@ def _apply(caller: Caller, record: ScimUser, resource: UserResource) -> None:
     record.display_name = (resource.display_name or "")[:255]
     record.attributes = _stored_attributes(resource)
     record.email_values = _email_values(resource, user_name)
-    was_active, record.active = record.active, active
+    was_active = record.active is not False
+    record.active = resource.active
     if active != was_active:
         changes.append("active")
     record.version += 1
@@ -407,9 +409,8 @@ def list_groups(
 
 
 def group_resource(caller: Caller, group: ScimGroup) -> GroupResource:
-    members = [
-        GroupMember(value=str(m.pk), display=m.display_name or m.user_name, type="User") for m in group.members.all()
-    ]
+    # value, $ref and type: the sub-attributes RFC 7643 §8.7.1 defines (display is not one of them).
+    members = [GroupMember(value=str(m.pk), type="User") for m in group.members.all()]
     resource = GroupResource(
         id=str(group.pk),
         display_name=group.display_name,

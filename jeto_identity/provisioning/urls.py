@@ -5,7 +5,8 @@ from django.urls import path
 from jeto_identity.provisioning import views
 
 urlpatterns = [
-    path("scim/v2/", views.root, name="scim-root"),
+    path("scim/v2/", views.not_found, name="scim-root"),
+    path("scim/v2/.search", views.root_search, name="scim-search"),
     path("scim/v2/ServiceProviderConfig", views.service_provider_config, name="scim-spc"),
     path("scim/v2/ResourceTypes", views.resource_types, name="scim-resource-types"),
     path("scim/v2/ResourceTypes/<str:rid>", views.resource_types, name="scim-resource-type"),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("scim/v2/Groups/.search", views.groups_search, name="scim-groups-search"),
     path("scim/v2/Groups/<str:gid>", views.group, name="scim-group"),
     path("scim/v2/Bulk", views.bulk, name="scim-bulk"),
+    path("scim/v2/<path:rest>", views.not_found),
 ]

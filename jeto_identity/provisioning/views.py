@@ -311,10 +311,54 @@ groups_search = _search("Group")
 
 
 @scim_view({"POST"})
+def root_search(request: HttpRequest, caller: Caller) -> HttpResponse:
+    """POST /.search across Users and Groups (RFC 7644 §3.4.3): a filter naming an attribute one type lacks is
+    false for that type."""
+    search = SearchRequest.model_validate(_body(request), scim_ctx=Context.SEARCH_REQUEST)
+    union = UserResource | GroupResource
+    params = _params(request, union, search)
+    filter_ = str(search.filter) if search.filter else None
+    start, count = max(1, search.start_index or 1), search.count
+    size = services.DEFAULT_COUNT if count is None else max(0, min(count, services.MAX_RESULTS))
+    sources = []
+    problem: SCIMException | None = None
+    for lister, render in (
+        (services.list_users, services.user_resource),
+        (services.list_groups, services.group_resource),
+    ):
+        try:
+            _rows, total = lister(caller, filter=filter_, start_index=1, count=0)
+        except SCIMException as exc:
+            problem = problem or exc
+            continue
+        sources.append((lister, render, total))
+    if not sources and problem is not None:
+        raise problem
+    resources, offset = [], start - 1
+    for lister, render, total in sources:
+        if len(resources) >= size:
+            break
+        if offset >= total:
+            offset -= total
+            continue
+        rows, _ = lister(caller, filter=filter_, start_index=offset + 1, count=size - len(resources))
+        resources += [render(caller, row) for row in rows]
+        offset = 0
+    page = ListResponse[union](
+        total_results=sum(t for _, _, t in sources),
+        start_index=start,
+        items_per_page=len(resources),
+        resources=resources,
+    )
+    return _json(page.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=params))
+
+
+@scim_view({"POST"})
 def bulk(request: HttpRequest, caller: Caller) -> HttpResponse:
     return error(501, "Bulk operations are not supported (see ServiceProviderConfig).")
 
 
-@scim_view({"GET"})
-def root(request: HttpRequest, caller: Caller) -> HttpResponse:
-    raise NotFoundException(detail="Use /Users, /Groups or the discovery endpoints.")
+@scim_view({"GET", "POST", "PUT", "PATCH", "DELETE"})
+def not_found(request: HttpRequest, caller: Caller, rest: str = "") -> HttpResponse:
+    """The base URL and anything under it we do not serve: a SCIM 404, not an HTML page."""
+    raise NotFoundException(detail="No such endpoint. Use /Users, /Groups or the discovery endpoints.")
