@@ -24,6 +24,7 @@ from scim2_models import (
     Meta,
     NotFoundException,
     PatchOp,
+    ScimFilter,
     UniquenessException,
     User,
 )
@@ -145,7 +146,6 @@ def user_resource(caller: Caller, record: ScimUser) -> UserResource:
         created=record.created_at,
         last_modified=record.updated_at,
         location=f"{caller.base_url}/Users/{record.pk}",
-        version=f'W/"{record.version}"',
     )
     return resource
 
@@ -267,9 +267,36 @@ def replace_user(caller: Caller, scim_id: str, resource: UserResource) -> ScimUs
     return get_user(caller, scim_id)
 
 
+def normalise_patch(payload: dict[str, Any]) -> dict[str, Any]:
+    """Entra ID removes multi-valued entries with ``{"op": "Remove", "path": "members", "value": [{"value": id}]}``;
+    RFC 7644 §3.5.2.2 selects them with a filter instead. Each such entry becomes ``members[value eq "id"]``.
+    (Capitalised ops and the string "False" are understood by scim2-models itself.)"""
+    operations = payload.get("Operations") if isinstance(payload, dict) else None
+    if not isinstance(operations, list):
+        return payload
+    out: list[Any] = []
+    for op in operations:
+        value = op.get("value") if isinstance(op, dict) else None
+        path = op.get("path") if isinstance(op, dict) else None
+        if (
+            isinstance(op, dict)
+            and str(op.get("op", "")).lower() == "remove"
+            and isinstance(path, str)
+            and "[" not in path
+            and isinstance(value, list)
+            and value
+            and all(isinstance(v, dict) and isinstance(v.get("value"), str) for v in value)
+        ):
+            quote = ScimFilter.quote
+            out += [{"op": "remove", "path": f"{path}[value eq {quote(v['value'])}]"} for v in value]
+        else:
+            out.append(op)
+    return {**payload, "Operations": out}
+
+
 def patch_user(caller: Caller, scim_id: str, payload: dict[str, Any]) -> ScimUser:
     """PATCH (RFC 7644 §3.5.2, with Okta's and Entra ID's variants): applied to the representation, then saved."""
-    patch = PatchOp[UserResource].model_validate(payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    patch = PatchOp[UserResource].model_validate(normalise_patch(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
     with transaction.atomic():
         record = _locked_user(caller, scim_id)
         resource = user_resource(caller, record)
@@ -424,7 +451,6 @@ def group_resource(caller: Caller, group: ScimGroup) -> GroupResource:
         created=group.created_at,
         last_modified=group.updated_at,
         location=f"{caller.base_url}/Groups/{group.pk}",
-        version=f'W/"{group.version}"',
     )
     return resource
 
@@ -504,7 +530,7 @@ def replace_group(caller: Caller, scim_id: str, resource: GroupResource) -> Scim
 
 
 def patch_group(caller: Caller, scim_id: str, payload: dict[str, Any]) -> ScimGroup:
-    patch = PatchOp[GroupResource].model_validate(payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    patch = PatchOp[GroupResource].model_validate(normalise_patch(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
     with transaction.atomic():
         locked = _locked_group(caller, scim_id)
         resource = group_resource(caller, get_group(caller, scim_id))
