@@ -40,6 +40,8 @@ from jeto_identity.provisioning.models import ScimGroup, ScimToken, ScimUser
 
 UserResource = User[EnterpriseUser]
 GroupResource = Group
+USER_PATCH = PatchOp[UserResource]
+GROUP_PATCH = PatchOp[GroupResource]
 MAX_RESULTS = 200
 DEFAULT_COUNT = 100
 # Columns of ScimUser and of the account: never kept in the ``attributes`` document.
@@ -296,7 +298,7 @@ def normalise_patch(payload: dict[str, Any]) -> dict[str, Any]:
 
 def patch_user(caller: Caller, scim_id: str, payload: dict[str, Any]) -> ScimUser:
     """PATCH (RFC 7644 §3.5.2, with Okta's and Entra ID's variants): applied to the representation, then saved."""
-    patch = PatchOp[UserResource].model_validate(normalise_patch(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    patch = USER_PATCH.model_validate(normalise_patch(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
     with transaction.atomic():
         record = _locked_user(caller, scim_id)
         resource = user_resource(caller, record)
@@ -530,7 +532,7 @@ def replace_group(caller: Caller, scim_id: str, resource: GroupResource) -> Scim
 
 
 def patch_group(caller: Caller, scim_id: str, payload: dict[str, Any]) -> ScimGroup:
-    patch = PatchOp[GroupResource].model_validate(normalise_patch(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    patch = GROUP_PATCH.model_validate(normalise_patch(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
     with transaction.atomic():
         locked = _locked_group(caller, scim_id)
         resource = group_resource(caller, get_group(caller, scim_id))

@@ -7,6 +7,7 @@ valid token is rate-limited per token (``SCIM_REQUESTS_PER_MINUTE``).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,12 @@ from jeto_identity.throttle import services as throttle
 CONTENT_TYPE = "application/scim+json"
 MAX_BODY = 1024 * 1024
 THROTTLE_SCOPE = "scim"
+
+
+@functools.cache
+def parametrized(generic: Any, model: Any) -> Any:
+    """``generic[model]``, built once: parametrizing a scim2-models generic costs milliseconds each time."""
+    return generic[model]
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
@@ -158,7 +165,9 @@ def _params(request: HttpRequest, model: type, search: SearchRequest | None = No
     else:
         attributes = request.GET.get("attributes") or None
         excluded = request.GET.get("excludedAttributes") or None
-    return ResponseParameters[model].model_validate({"attributes": attributes, "excludedAttributes": excluded})
+    return parametrized(ResponseParameters, model).model_validate(
+        {"attributes": attributes, "excludedAttributes": excluded}
+    )
 
 
 def _int(value: Any, default: int | None) -> int | None:
@@ -192,7 +201,7 @@ def _list(request: HttpRequest, caller: Caller, kind: str, search: SearchRequest
     else:
         rows, total = services.list_groups(caller, filter=filter_, start_index=start, count=count)
         resources = [services.group_resource(caller, g) for g in rows]
-    page = ListResponse[model](
+    page = parametrized(ListResponse, model)(
         total_results=total, start_index=max(1, start or 1), items_per_page=len(resources), resources=resources
     )
     ctx = Context.SEARCH_RESPONSE if search is not None else Context.RESOURCE_QUERY_RESPONSE
@@ -344,7 +353,7 @@ def root_search(request: HttpRequest, caller: Caller) -> HttpResponse:
         rows, _ = lister(caller, filter=filter_, start_index=offset + 1, count=size - len(resources))
         resources += [render(caller, row) for row in rows]
         offset = 0
-    page = ListResponse[union](
+    page = parametrized(ListResponse, union)(
         total_results=sum(t for _, _, t in sources),
         start_index=start,
         items_per_page=len(resources),
