@@ -43,6 +43,8 @@ _SYSTEM_RECORDS: dict[str, dict[str, Sections | None]] = {
     "jeto_identity.AuditEvent": {"add": NO_ACCESS, "change": {"form": []}},
     "jeto_identity.FederatedIdentity": {"add": NO_ACCESS, "change": {"form": []}},
     "jeto_identity.Lockout": {"add": NO_ACCESS, "change": {"form": []}},
+    "jeto_identity.ScimUser": {"add": NO_ACCESS, "change": {"form": []}},
+    "jeto_identity.ScimGroup": {"add": NO_ACCESS, "change": {"form": []}},
 }
 
 
@@ -74,6 +76,10 @@ _SHARED: dict[str, dict[str, Sections | None]] = {
         "add": {"form": ["email", "first_name", "last_name", "organization", "role"]},
         # Not the email (the sign-in identifier), its verified flag, staff or superuser.
         "change": {"form": ["first_name", "is_active", "last_name"]},
+    },
+    "jeto_identity.ScimToken": {
+        "add": {"form": ["name", "organization"]},
+        "change": {"form": ["name"]},  # the organisation is fixed; the token itself is never shown again
     },
     "jeto_identity.ApplicationConnection": {
         "add": {"form": ["access_token_lifetime", "description", "name", "organization", "scopes"]},
