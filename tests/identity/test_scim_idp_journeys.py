@@ -5,7 +5,9 @@ Shapes from Okta's "SCIM 2.0 protocol reference" and Microsoft's "Build a SCIM e
 from __future__ import annotations
 
 import pytest
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from scim2_client.engines.wsgi import WSGISCIMClient
 from scim2_models import Context, EnterpriseUser, Group, User
 
@@ -26,13 +28,19 @@ CONTEXTS = {
 
 @pytest.fixture
 def idp(acme_token):
+    # The WSGI application runs inside the test's transaction: like Django's test client, keep the request
+    # signals from closing the connection under it.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     client = WSGISCIMClient(
         get_wsgi_application(),
         base_url="http://testserver/scim/v2",
         headers={"Authorization": f"Bearer {acme_token.secret}"},
     )
     client.discover()
-    return client
+    yield client
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def send(client, method: str, model, payload: dict, id: str | None = None):
