@@ -33,7 +33,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
 
 from jeto_identity.conf import jeto_settings  # noqa: E402
 from jeto_identity.models import Organization, OrganizationDomain, User  # noqa: E402
@@ -43,8 +43,22 @@ DOMAIN = "scim-bench.example.com"
 JSON = "application/scim+json"
 
 
+class Counter:
+    """Counts the SQL statements executed (a database execute wrapper: works with any backend and pool)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        self.statements.append(sql)
+        return execute(sql, params, many, context)
+
+
 def timed(client: Client, method: str, path: str, body: dict | None = None, **params) -> tuple[float, int, object]:
-    with CaptureQueriesContext(connection) as queries:
+    queries = Counter()
+    with connection.execute_wrapper(queries):
         started = time.perf_counter()
         if body is None:
             response = getattr(client, method)(path, params)
@@ -53,7 +67,10 @@ def timed(client: Client, method: str, path: str, body: dict | None = None, **pa
         elapsed = time.perf_counter() - started
     if response.status_code >= 300 and response.status_code != 404:
         raise SystemExit(f"{method.upper()} {path}: {response.status_code} {response.content[:300]!r}")
-    return elapsed, len(queries), response
+    if os.environ.get("SCIM_BENCH_SHOW_SQL") and method == "post":
+        print("\n".join(sql[:140] for sql in queries.statements))
+        os.environ.pop("SCIM_BENCH_SHOW_SQL")
+    return elapsed, queries.count, response
 
 
 def pct(values: list[float], p: float) -> float:
