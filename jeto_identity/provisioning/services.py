@@ -45,7 +45,9 @@ GROUP_PATCH = PatchOp[GroupResource]
 MAX_RESULTS = 200
 DEFAULT_COUNT = 100
 # Columns of ScimUser and of the account: never kept in the ``attributes`` document.
-OWNER_DETAIL = "This person owns the organisation: SCIM never removes an owner. Change their role in Jeto first."
+OWNER_DETAIL = (
+    "This person owns the organisation (or is a platform admin): SCIM never removes them. Change it in Jeto first."
+)
 _COLUMN_ATTRIBUTES = ("id", "meta", "groups", "password", "userName", "active", "externalId")
 
 
@@ -335,6 +337,10 @@ def _apply(caller: Caller, record: ScimUser, resource: UserResource) -> None:
     managed = controls_account(caller, record)
     if managed:
         if user_name != account.email:
+            if not policy.in_verified_domain(org, user_name):
+                raise InvalidValueException(
+                    detail=f"userName must be an email address in one of {org.name}'s verified domains."
+                )
             if Account.objects.filter(email=user_name).exclude(pk=account.pk).exists():
                 raise _refuse(caller, user_name, "email_taken")
             account.email = user_name
@@ -343,7 +349,7 @@ def _apply(caller: Caller, record: ScimUser, resource: UserResource) -> None:
             changes.append("email")
         given, family = _name(resource)
         changes += _set_profile(account, given, family, active)
-    elif not active and record.active is not False and policy.is_owner(org, account):
+    elif not active and record.active is not False and _untouchable(org, account):
         _audit(caller, audit.SCIM_REFUSED, account, outcome=audit.DENIED, reason="owner")
         raise ForbiddenException(detail=OWNER_DETAIL)
     record.user_name = user_name
@@ -367,6 +373,11 @@ def _apply(caller: Caller, record: ScimUser, resource: UserResource) -> None:
         _restore_membership(caller, record)
     else:
         _audit(caller, audit.SCIM_USER_CHANGED, account, fields=changes, reason="managed" if managed else "linked")
+
+
+def _untouchable(org: Organization, account: Account) -> bool:
+    """Owners (and platform superusers) are never removed, disabled or signed out through SCIM."""
+    return account.is_superuser or policy.is_owner(org, account)
 
 
 def _deactivate(caller: Caller, record: ScimUser, managed: bool) -> None:
@@ -399,7 +410,7 @@ def delete_user(caller: Caller, scim_id: str) -> None:
         record = _locked_user(caller, scim_id)
         account = record.user
         managed = controls_account(caller, record)
-        if policy.is_owner(caller.organization, account):
+        if _untouchable(caller.organization, account):
             _audit(caller, audit.SCIM_REFUSED, account, outcome=audit.DENIED, reason="owner")
             raise ForbiddenException(detail=OWNER_DETAIL)
         if managed and account.is_active:

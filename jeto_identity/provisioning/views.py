@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -151,7 +152,7 @@ def scim_view(methods: set[str]) -> Callable:
                 return _from_exception(exc)
             except ValidationError as exc:
                 return _from_validation(exc)
-            except _TooLarge:
+            except (_TooLarge, RequestDataTooBig):
                 return error(413, f"The request body is larger than {MAX_BODY} bytes.")
 
         return view

@@ -253,3 +253,22 @@ def test_a_token_stores_only_a_hash(acme_token):
     assert len(acme_token.secret) > 40
     event = AuditEvent.objects.get(event="scim.token_issued")
     assert acme_token.secret not in str(event.details)
+
+
+def test_a_superuser_who_is_a_member_is_never_signed_out_or_removed(scim, make_user, acme):
+    root = make_user("boss@acme.test", is_staff=True, is_superuser=False)
+    Membership.objects.create(user=root, organization=acme, role=Role.MEMBER)
+    created = scim.post("/Users", user_body("boss@acme.test")).json()  # linked while a plain staff member
+    User.objects.filter(pk=root.pk).update(is_superuser=True)  # later made a platform admin
+    before = _snapshot(root)
+    assert_scim_error(scim.patch(f"/Users/{created['id']}", DEACTIVATE), 403)
+    assert_scim_error(scim.delete(f"/Users/{created['id']}"), 403)
+    assert _snapshot(root) == before
+    assert Membership.objects.filter(user=root, organization=acme).exists()
+
+
+def test_an_oversized_body_is_413(scim, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = scim.post("/Users", user_body("pat@acme.test", title="x" * 5000))
+    assert_scim_error(response, 413)
+    assert not ScimUser.objects.exists()
