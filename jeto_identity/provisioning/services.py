@@ -235,9 +235,11 @@ def create_user(caller: Caller, resource: UserResource) -> ScimUser:
                 attributes=_stored_attributes(resource),
                 email_values=_email_values(resource, user_name),
             )
-            if not active and not managed:
-                _end_membership(caller, record)
             _audit(caller, audit.SCIM_USER_CREATED, account, reason=how, fields=["active"] if not active else [])
+            if not active and how != "created":  # an existing account provisioned as inactive: deprovisioned now
+                if not managed and _untouchable(org, account):
+                    raise ForbiddenException(detail=OWNER_DETAIL)
+                _deactivate(caller, record, managed)
     except IntegrityError:
         raise UniquenessException(detail=f"A user with userName {user_name} is already provisioned.") from None
     except UniquenessException:

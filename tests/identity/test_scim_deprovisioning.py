@@ -119,3 +119,20 @@ def test_sessions_in_the_cache_engine_end_too(scim, registration):
     browser, tokens = _signed_in_with_tokens(registration, "pat@acme.test")
     assert scim.patch(f"/Users/{scim_id}", ENTRA_DEACTIVATE).status_code == 200
     _assert_signed_out_and_tokens_dead(browser, registration, tokens)
+
+
+def test_an_existing_member_provisioned_as_inactive_is_signed_out(scim, registration, acme_member, password):
+    browser, tokens = _signed_in_with_tokens(registration, acme_member.email, password)
+    created = scim.post("/Users", user_body(acme_member.email, active=False))
+    assert created.status_code == 201, created.content
+    _assert_signed_out_and_tokens_dead(browser, registration, tokens)
+    acme_member.refresh_from_db()
+    assert not acme_member.is_active
+
+
+def test_an_owner_provisioned_as_inactive_is_refused(scim, acme_owner, acme):
+    response = scim.post("/Users", user_body(acme_owner.email, active=False))
+    assert response.status_code == 403
+    assert Membership.objects.filter(user=acme_owner, organization=acme).exists()
+    acme_owner.refresh_from_db()
+    assert acme_owner.is_active
