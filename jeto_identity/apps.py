@@ -31,3 +31,6 @@ class JetoIdentityConfig(AppConfig):
         from jeto_identity.orgadmin import receivers as orgadmin_receivers
 
         orgadmin_receivers.connect()  # plan changes audited; switching application connections off revokes tokens
+        from jeto_identity.core import sessions
+
+        sessions.connect()  # sign-ins indexed per user, so end_user_sessions finds them with any session engine

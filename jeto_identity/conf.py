@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "API_TOKEN_ASYNC_COMMIT": True,
     # last_used_at is written at most this often per client (seconds), keeping the token endpoint write-light.
     "CLIENT_LAST_USED_RESOLUTION_SECONDS": 60,
+    # --- SCIM provisioning ---
+    # Requests one SCIM token may make per minute (0: unlimited); beyond it the endpoint answers 429.
+    "SCIM_REQUESTS_PER_MINUTE": 1200,
     # Staff must have passed a second factor in this session to use Django admin (turn on in production).
     "ADMIN_REQUIRES_MFA": False,
     # Wrong codes at one sign-in's challenge before the pending sign-in is abandoned (password asked again).

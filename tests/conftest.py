@@ -15,7 +15,7 @@ from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
 )
 
 # Application connections' fixtures (acme_conn, acme_writer, globex_conn).
-pytest_plugins = ["tests.api_clients_support", "tests.dns_support"]  # + the loopback DNS server
+pytest_plugins = ["tests.api_clients_support", "tests.dns_support", "tests.scim_support"]  # dns: a loopback DNS server
 
 PASSWORD = "a-long-enough-test-passphrase"
 

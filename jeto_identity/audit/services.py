@@ -59,6 +59,14 @@ INVITATION_SENT = "invitation.sent"
 INVITATION_REVOKED = "invitation.revoked"
 INVITATION_ACCEPTED = "invitation.accepted"
 DOMAIN_VERIFICATION = "domain.verification"
+SCIM_TOKEN_ISSUED = "scim.token_issued"
+SCIM_TOKEN_REVOKED = "scim.token_revoked"
+SCIM_USER_CREATED = "scim.user_created"
+SCIM_USER_CHANGED = "scim.user_changed"
+SCIM_USER_DEACTIVATED = "scim.user_deactivated"
+SCIM_USER_DELETED = "scim.user_deleted"
+SCIM_GROUP_CHANGED = "scim.group_changed"
+SCIM_REFUSED = "scim.refused"
 
 EVENTS: dict[str, str] = {
     SIGN_IN_SUCCESS: "Signed in",
@@ -96,6 +104,14 @@ EVENTS: dict[str, str] = {
     INVITATION_REVOKED: "Invitation revoked",
     INVITATION_ACCEPTED: "Invitation accepted",
     DOMAIN_VERIFICATION: "Domain verification attempted",
+    SCIM_TOKEN_ISSUED: "SCIM token issued",
+    SCIM_TOKEN_REVOKED: "SCIM token revoked",
+    SCIM_USER_CREATED: "User provisioned via SCIM",
+    SCIM_USER_CHANGED: "User changed via SCIM",
+    SCIM_USER_DEACTIVATED: "User deactivated via SCIM",
+    SCIM_USER_DELETED: "User deprovisioned via SCIM",
+    SCIM_GROUP_CHANGED: "Group changed via SCIM",
+    SCIM_REFUSED: "SCIM request refused",
 }
 
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"

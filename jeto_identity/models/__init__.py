@@ -8,6 +8,7 @@ from jeto_identity.core.users import User
 from jeto_identity.mfa.models import EncryptedTOTPDevice
 from jeto_identity.orgadmin.models import Invitation, Plan
 from jeto_identity.provider.models import AuthenticationContext, RelyingParty
+from jeto_identity.provisioning.models import ScimGroup, ScimToken, ScimUser
 from jeto_identity.sso.models import FederatedIdentity, SSOConnection
 from jeto_identity.throttle.models import Lockout
 
@@ -27,6 +28,9 @@ __all__ = [
     "ProgrammeApplication",
     "RelyingParty",
     "Role",
+    "ScimGroup",
+    "ScimToken",
+    "ScimUser",
     "SSOConnection",
     "User",
 ]

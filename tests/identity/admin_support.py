@@ -31,9 +31,13 @@ from jeto_identity.models import (
     Plan,
     ProgrammeApplication,
     RelyingParty,
+    ScimGroup,
+    ScimToken,
+    ScimUser,
     SSOConnection,
     User,
 )
+from jeto_identity.provisioning import tokens as scim_tokens
 
 
 def registered_labels() -> set[str]:
@@ -96,6 +100,9 @@ class Objects:
                 organization=self.org, defaults={"sso": True, "mfa_policy": True, "api_clients": True, "scim": True}
             )[0],
             AuditEvent: lambda: audit.record(audit.POLICY_CHANGED, organization=self.org, subject=self.org.slug),
+            ScimToken: lambda: ScimToken.objects.get(pk=scim_tokens.issue(self.org, f"idp-{self.tag}").token.pk),
+            ScimUser: self.scim_user,
+            ScimGroup: self.scim_group,
             Lockout: lambda: Lockout.objects.create(
                 username=self.member.email,
                 user=self.member,
@@ -110,6 +117,15 @@ class Objects:
             issued = clients.issue_client(organization=self.org, name=f"{self.org.name} CRM", scopes="org:read")
             self._connection = ApplicationConnection.objects.get(client_id=issued.client_id)
         return self._connection
+
+    def scim_user(self) -> ScimUser:
+        record = ScimUser.objects.filter(organization=self.org, user=self.member).first()
+        return record or ScimUser.objects.create(organization=self.org, user=self.member, user_name=self.member.email)
+
+    def scim_group(self) -> ScimGroup:
+        group = ScimGroup.objects.create(organization=self.org, display_name=f"group-{self.tag}")
+        group.members.add(self.scim_user())
+        return group
 
     def relying_party(self) -> RelyingParty:
         return RelyingParty.objects.create(

@@ -44,6 +44,8 @@ _SYSTEM_RECORDS: dict[str, dict[str, Sections | None]] = {
     "jeto_identity.AuditEvent": {"add": NO_ACCESS, "change": {"form": []}},
     "jeto_identity.FederatedIdentity": {"add": NO_ACCESS, "change": {"form": []}},
     "jeto_identity.Lockout": {"add": NO_ACCESS, "change": {"form": []}},
+    "jeto_identity.ScimUser": {"add": NO_ACCESS, "change": {"form": []}},
+    "jeto_identity.ScimGroup": {"add": NO_ACCESS, "change": {"form": []}},
 }
 
 
@@ -92,6 +94,10 @@ _SHARED: dict[str, dict[str, Sections | None]] = {
             ]
         },
         "change": {"form": []},
+    },
+    "jeto_identity.ScimToken": {
+        "add": {"form": ["name", "organization"]},
+        "change": {"form": ["name"]},  # the organisation is fixed; the token itself is never shown again
     },
     "jeto_identity.ApplicationConnection": {
         "add": {"form": ["access_token_lifetime", "description", "name", "organization", "scopes"]},
