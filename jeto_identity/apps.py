@@ -28,3 +28,8 @@ class JetoIdentityConfig(AppConfig):
         from jeto_identity.connections import receivers as connections_receivers
 
         connections_receivers.connect()  # disabling an application connection revokes its tokens
+        from jeto_identity.core import sessions
+        from jeto_identity.security import receivers as security_receivers
+
+        sessions.connect()  # every sign-in registers its session; a sign-out ends it
+        security_receivers.connect()  # security mail: factor and password changes, sign-ins from new devices

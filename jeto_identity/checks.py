@@ -8,6 +8,7 @@ application connections ``E40x``/``W40x``, brute-force protection ``E50x``/``W50
 from jeto_identity.connections import checks as connections_checks  # noqa: F401
 from jeto_identity.core import checks as core_checks  # noqa: F401
 from jeto_identity.mfa import checks as mfa_checks  # noqa: F401
+from jeto_identity.mfa.webauthn import checks as webauthn_checks  # noqa: F401
 from jeto_identity.provider import checks as provider_checks  # noqa: F401
 from jeto_identity.sso import checks as sso_checks  # noqa: F401
 from jeto_identity.throttle import checks as throttle_checks  # noqa: F401

@@ -77,6 +77,16 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": [],
     # Send password-reset mail from a background thread so response time reveals nothing (see services/mail.py).
     "SEND_MAIL_IN_BACKGROUND": True,
+    # --- Passkeys (WebAuthn) and sessions ---
+    # The WebAuthn relying-party ID: the site's registrable domain (e.g. "example.com"). Empty: the request's host.
+    # Credentials are bound to it: changing it later makes every registered passkey unusable.
+    "WEBAUTHN_RP_ID": "",
+    # Origins allowed to run a passkey ceremony ("https://id.example.com"). Empty: the request's own origin only.
+    "WEBAUTHN_ORIGINS": [],
+    # Seconds a passkey challenge stays valid (it is also single-use).
+    "WEBAUTHN_CHALLENGE_SECONDS": 300,
+    # A session's "last seen" is written at most this often (seconds); ended sessions are noticed at once.
+    "SESSION_LAST_SEEN_SECONDS": 300,
     # --- Extension points (docs/integrators.md) ---
     # The class a host subclasses to change provisioning, role mapping, claims, mail and key material.
     "ADAPTER": "jeto_identity.adapter.DefaultAdapter",

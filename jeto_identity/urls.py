@@ -6,7 +6,9 @@ A host includes this at its root: ``path("", include("jeto_identity.urls"))``, a
 
 from jeto_identity.login import urls as login_urls
 from jeto_identity.mfa import urls as mfa_urls
+from jeto_identity.mfa.webauthn import urls as webauthn_urls
 from jeto_identity.orgadmin import urls as orgadmin_urls
+from jeto_identity.security import urls as security_urls
 from jeto_identity.sso import urls as sso_urls
 
 app_name = "jeto_identity"
@@ -16,4 +18,6 @@ urlpatterns = [
     *sso_urls.urlpatterns,
     *mfa_urls.urlpatterns,
     *orgadmin_urls.urlpatterns,
+    *webauthn_urls.urlpatterns,
+    *security_urls.urlpatterns,
 ]

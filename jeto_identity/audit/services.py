@@ -50,6 +50,12 @@ DOMAIN_REMOVED = "domain.removed"
 SSO_CONNECTION_CHANGED = "sso.connection_changed"
 SSO_LINKS_RESET = "sso.links_reset"
 SSO_LINK_CONFIRMATION = "sso.link_confirmation"
+PASSKEY_REFUSED = "mfa.passkey_refused"
+PASSKEY_CLONE_WARNING = "mfa.passkey_clone_warning"
+MFA_REMOVED = "mfa.removed"
+SESSIONS_ENDED = "session.ended"
+APP_ACCESS_REVOKED = "consent.revoked"
+REPORTED_NOT_ME = "security.not_me"
 
 EVENTS: dict[str, str] = {
     SIGN_IN_SUCCESS: "Signed in",
@@ -79,6 +85,12 @@ EVENTS: dict[str, str] = {
     SSO_CONNECTION_CHANGED: "SSO connection changed",
     SSO_LINKS_RESET: "SSO links reset",
     SSO_LINK_CONFIRMATION: "SSO link awaiting confirmation",
+    PASSKEY_REFUSED: "Passkey refused",
+    PASSKEY_CLONE_WARNING: "Passkey blocked (counter went backwards)",
+    MFA_REMOVED: "Second factor removed",
+    SESSIONS_ENDED: "Sessions ended",
+    APP_ACCESS_REVOKED: "Application access revoked",
+    REPORTED_NOT_ME: "Reported \"this wasn't me\"",
 }
 
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"
@@ -110,6 +122,7 @@ SAFE_DETAIL_KEYS = frozenset(
         "domain",
         "verified",
         "fields",
+        "sessions",
     }
 )
 _SECRET_MARKERS = ("password", "secret", "token", "code", "otp", "key", "credential", "authorization", "cookie")

@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 
 from jeto_identity.audit import services as audit
 from jeto_identity.login.forms import JetoPasswordChangeForm, JetoPasswordResetForm, JetoSetPasswordForm
+from jeto_identity.security import notifications
 
 
 @login_required
@@ -35,6 +36,7 @@ class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         audit.record(audit.PASSWORD_CHANGED, request=self.request, subject=form.user)
+        notifications.notify(form.user, notifications.PASSWORD_CHANGED, request=self.request)
         return response
 
 
@@ -72,6 +74,7 @@ class PasswordResetConfirmView(InvalidFormIs400, auth_views.PasswordResetConfirm
             subject=form.user,
             organization=audit.organization_for(form.user),
         )
+        notifications.notify(form.user, notifications.PASSWORD_CHANGED, request=self.request)
         return response
 
 

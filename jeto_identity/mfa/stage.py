@@ -27,11 +27,22 @@ NEW_CODES_KEY = "jeto_mfa_new_codes"
 REAUTH_KEY = "jeto_reauth_at"
 STAGE_STARTED_KEY = "jeto_mfa_stage_started"
 SECOND_FACTOR_AMR = ("otp", "mfa")
+# RFC 8176 methods that mean a second factor (or a passkey, which is one on its own) passed in this sign-in.
+SECOND_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
+
+
+def has_second_factor(pending: login_service.PendingLogin) -> bool:
+    return bool(SECOND_FACTOR_METHODS.intersection(pending.amr))
 
 
 def login_stage(request: HttpRequest, user: User, pending: login_service.PendingLogin) -> str | None:
-    """The pipeline stage: where the user must go next, or None when no second factor is needed (or it passed)."""
-    if "otp" in pending.amr:
+    """The pipeline stage: where the user must go next, or None when no second factor is needed (or it passed).
+
+    An organisation at the "phishing-resistant only" level sends a member without any factor to add a passkey
+    (not an authenticator app); one who signed in with an app code after its grace period ends at the passkey
+    page too (``MFAPolicyMiddleware`` lets nothing else through).
+    """
+    if has_second_factor(pending):
         return None
     # After single sign-on the IdP did the authentication (and usually its own MFA): our TOTP is asked for only
     # when the IdP's organisation turned on "require MFA after SSO" (None: not a federated sign-in).
@@ -40,6 +51,8 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
         return None
     if mfa.has_mfa(user):
         url = reverse("jeto_identity:mfa_challenge")
+    elif mfa.phishing_resistant_policy(user).required:
+        url = reverse("jeto_identity:passkey_login_setup")
     elif after_sso or mfa.mfa_required(user):
         url = reverse("jeto_identity:mfa_login_setup")
     else:
@@ -51,7 +64,7 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
 def pending_for_second_factor(request: HttpRequest) -> tuple[login_service.PendingLogin, User] | None:
     """The pending login waiting for a second factor: a first factor passed, no second factor yet."""
     pending = login_service.PendingLogin.load(request)
-    if pending is None or not pending.amr or "otp" in pending.amr:
+    if pending is None or not pending.amr or has_second_factor(pending):
         return None
     started = request.session.get(STAGE_STARTED_KEY)
     fresh = (
@@ -67,11 +80,15 @@ def pending_for_second_factor(request: HttpRequest) -> tuple[login_service.Pendi
     return pending, user
 
 
-def finish_second_factor(request: HttpRequest, pending: login_service.PendingLogin, device) -> str | None:
-    """Record the second factor and let the pipeline finish. Returns a further stage's URL, or None when signed in."""
+def finish_second_factor(
+    request: HttpRequest, pending: login_service.PendingLogin, device, methods: tuple[str, ...] | list[str] = ()
+) -> str | None:
+    """Record the second factor and let the pipeline finish. Returns a further stage's URL, or None when signed in.
+
+    ``methods``: its RFC 8176 values (default: an authenticator app or recovery code, ``otp`` + ``mfa``)."""
     clear_failures(request)
     request.session.pop(STAGE_STARTED_KEY, None)
-    for method in SECOND_FACTOR_AMR:
+    for method in methods or SECOND_FACTOR_AMR:
         login_service.add_factor(request, pending, method)
     url = login_service.advance(request, pending)
     if url is None and request.user.is_authenticated:

@@ -84,16 +84,31 @@ class ChallengeView(View):
         self.pending, self.user = state
         if not mfa.has_mfa(self.user):  # e.g. reset by an admin mid-sign-in: let the pipeline decide again
             return HttpResponseRedirect(login_service.advance(request, self.pending) or safe_next_url(""))
+        self.has_passkey = mfa.has_passkey(self.user)
         return super().dispatch(request, *args, **kwargs)
 
+    def _codes_allowed(self) -> bool:
+        """After a "phishing-resistant only" grace period a member with a passkey must use it (no codes)."""
+        return not (self.has_passkey and mfa.phishing_resistant_policy(self.user).enforced)
+
     def _render(self, request: HttpRequest, form, status: int = 200) -> HttpResponse:
-        return render(request, self.template_name, {"form": form, "email": self.user.email}, status=status)
+        context = {
+            "form": form,
+            "email": self.user.email,
+            "has_passkey": self.has_passkey,
+            "codes_allowed": self._codes_allowed(),
+        }
+        return render(request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self._render(request, ChallengeForm())
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = ChallengeForm(request.POST)
+        if not self._codes_allowed():
+            form.is_valid()
+            form.add_error(None, "Your organisation accepts only passkeys and security keys. Use your passkey.")
+            return self._render(request, form, status=403)
         if not form.is_valid():
             return self._render(request, form, status=400)
         throttle_key = str(self.user.pk)  # django-axes: per account and per address, shared by every node
@@ -187,7 +202,7 @@ class AccountSetupView(_SetupMixin, View):
     """Enrolment from the account page (also where the policy middleware sends signed-in members)."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if mfa.has_mfa(request.user):
+        if mfa.has_totp(request.user):
             messages.info(request, "Your authenticator app is already set up.")
             return redirect("jeto_identity:account")
         return super().dispatch(request, *args, **kwargs)
@@ -294,7 +309,7 @@ class RemoveView(View):
     template_name = "jeto_identity/mfa/remove.html"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not mfa.has_mfa(request.user):
+        if not mfa.has_totp(request.user):
             return redirect("jeto_identity:account")
         return _require_recent_auth(request) or super().dispatch(request, *args, **kwargs)
 
