@@ -332,19 +332,24 @@ def authenticate(
                 require_user_verification=purpose == PASSWORDLESS,
             )
         except (InvalidAuthenticationResponse, InvalidJSONStructure, WebAuthnException, ValueError, KeyError) as exc:
-            if "sign count" in str(exc).lower():
-                # WebAuthn 6.1.1: a counter that did not grow signals a possibly cloned authenticator.
-                device.clone_warning = True
-                device.save(update_fields=["clone_warning"])
-                signals.passkey_clone_warning.send(sender=User, user=device.user, device=device)
-                logger.warning("webauthn.clone_warning user=%s device=%s", device.user_id, device.pk)
-                raise CeremonyError("counter", "This passkey was blocked as a possible copy.") from exc
-            logger.info("webauthn.assertion_refused user=%s reason=%s", device.user_id, exc)
-            raise CeremonyError("invalid", "That passkey didn't work. Try again.") from exc
-        device.sign_count = verified.new_sign_count
-        device.backed_up = bool(verified.credential_backed_up)
-        device.last_used_at = timezone.now()
-        device.save(update_fields=["sign_count", "backed_up", "last_used_at"])
+            refusal = exc
+        else:
+            refusal = None
+        if refusal is None:
+            device.sign_count = verified.new_sign_count
+            device.backed_up = bool(verified.credential_backed_up)
+            device.last_used_at = timezone.now()
+            device.save(update_fields=["sign_count", "backed_up", "last_used_at"])
+    if refusal is not None:
+        if "sign count" in str(refusal).lower():
+            # WebAuthn 6.1.1: a counter that did not grow signals a possibly cloned authenticator. Flagged outside
+            # the ceremony's transaction, so the refusal does not roll the flag back.
+            WebAuthnDevice.objects.filter(pk=device.pk).update(clone_warning=True)
+            signals.passkey_clone_warning.send(sender=User, user=device.user, device=device)
+            logger.warning("webauthn.clone_warning user=%s device=%s", device.user_id, device.pk)
+            raise CeremonyError("counter", "This passkey was blocked as a possible copy.") from refusal
+        logger.info("webauthn.assertion_refused user=%s reason=%s", device.user_id, refusal)
+        raise CeremonyError("invalid", "That passkey didn't work. Try again.") from refusal
     # Second factor: added to "pwd". Passwordless: the authenticator verified the user (PIN or biometric) on top
     # of possession, which is two factors in itself (NIST 800-63B multi-factor cryptographic authenticator).
     methods = [amr_for(device), "mfa"]

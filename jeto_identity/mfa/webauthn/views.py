@@ -47,6 +47,11 @@ def _json_body(request: HttpRequest) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _next(value: Any) -> str:
+    """A safe local ``next`` path, or "" when none was given."""
+    return safe_next_url(value) if isinstance(value, str) and value else ""
+
+
 def _error(message: str, status: int = 400, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
 
@@ -82,7 +87,7 @@ class AddView(View):
             request,
             self.template_name,
             {
-                "next": safe_next_url(request.GET.get("next"), default=""),
+                "next": _next(request.GET.get("next")),
                 "policy": policy,
                 "options_url": reverse("jeto_identity:passkey_register_options"),
                 "finish_url": reverse("jeto_identity:passkey_register"),
@@ -118,7 +123,7 @@ def register(request: HttpRequest) -> JsonResponse:
     # A session that adds a passkey is verified by it from now on (as enrolling an app verifies the session).
     otp_login(request, device)
     codes = mfa.ensure_recovery_codes(request.user)
-    next_url = safe_next_url(data.get("next"), default="")
+    next_url = _next(data.get("next"))
     if codes:
         mfa_login.stash_new_codes(request, codes)
         return JsonResponse({"redirect": _with_next(reverse("jeto_identity:mfa_recovery_codes"), next_url)})
@@ -247,7 +252,7 @@ def passwordless(request: HttpRequest) -> JsonResponse:
         # A domain that enforces single sign-on signs its members in at its IdP, passkey or not.
         return _error(sso.sso_required_message(user.email) or "Sign in through your organisation.", status=403)
     throttle.succeeded(request, throttle.OTP, key)
-    next_url = safe_next_url(data.get("next"), default="")
+    next_url = _next(data.get("next"))
     pending = login_service.begin(request, user.email, next_url)
     methods = tuple(result.amr)
     url = login_service.first_factor_passed(request, pending, user, methods[0], also=methods[1:])
