@@ -161,14 +161,16 @@ def _session_id_of_key(session_key: str | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _mark_ended(user: object, ids: list, reason: str) -> int:
+def _mark_ended(user: object, ids: list, reason: str) -> list[str]:
+    """End those of ``ids`` that are open sessions of ``user``; returns the ids it ended."""
     if not ids:
-        return 0
-    count = UserSession.objects.filter(user=user, pk__in=ids, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=reason[:32]
-    )
-    cache.set_many({_cache_key(i): ENDED for i in ids}, timeout=_resolution() * 2)
-    return count
+        return []
+    open_rows = UserSession.objects.filter(user=user, pk__in=ids, ended_at__isnull=True)
+    ended = [str(pk) for pk in open_rows.values_list("pk", flat=True)]
+    if ended:
+        UserSession.objects.filter(pk__in=ended).update(ended_at=timezone.now(), end_reason=reason[:32])
+        cache.set_many({_cache_key(i): ENDED for i in ended}, timeout=_resolution() * 2)
+    return ended
 
 
 def revoke_tokens(user: object, session_ids: list | None) -> int:
@@ -215,7 +217,7 @@ def end_user_sessions(user: object, *, keep_session_key: str | None = None, reas
         if str(pk) != kept
     ]
     with transaction.atomic():
-        count = _mark_ended(user, open_ids, reason)
+        count = len(_mark_ended(user, open_ids, reason))
         revoked = revoke_tokens(user, open_ids if keep_session_key else None)
     logger.info(
         "sessions.ended user=%s count=%s tokens=%s reason=%s", getattr(user, "pk", None), count, revoked, reason
@@ -232,7 +234,7 @@ def end_session(user: object, session_id: str, *, reason: str) -> bool:
     except ValueError:
         return False
     with transaction.atomic():
-        ended = _mark_ended(user, [str(session_id)], reason) > 0
+        ended = bool(_mark_ended(user, [str(session_id)], reason))
         if ended:
             revoke_tokens(user, [str(session_id)])
     if ended:
