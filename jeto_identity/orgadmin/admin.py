@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from jeto_identity.core import access
 from jeto_identity.core.users import normalize_email
-from jeto_identity.mfa.admin import mfa_enabled, reset_mfa
+from jeto_identity.mfa.admin import enrolled_factors, mfa_enabled, reset_mfa
 from jeto_identity.models import (
     Membership,
     Organization,
@@ -162,6 +162,7 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug"]}),
         ("Policy", {"fields": ["mfa_required", "sso_enforced", "mfa_after_sso"]}),
+        ("Phishing-resistant sign-in", {"fields": ["phishing_resistant_only", "phishing_resistant_grace_days"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -376,7 +377,16 @@ class JetoUserChangeForm(UserChangeForm):
 class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
     form = JetoUserChangeForm
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_active", "is_staff", mfa_enabled, "last_login"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        mfa_enabled,
+        enrolled_factors,
+        "last_login",
+    ]
     list_filter = ["is_active", "is_staff", "is_superuser"]
     actions = [reset_mfa]
     search_fields = ["email", "first_name", "last_name"]

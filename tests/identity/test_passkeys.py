@@ -70,7 +70,9 @@ def test_register_a_passkey_from_the_account_page(client, acme_member, password)
     assert device.name == "Work laptop" and device.confirmed and device.discoverable
     assert device.credential_id == b64url(authenticator.credential_id)
     assert mfa.recovery_codes_left(acme_member) == mfa.RECOVERY_CODE_COUNT
-    assert AuditEvent.objects.filter(event="mfa.enrolled", subject_id=acme_member.pk, details__device="webauthn").exists()
+    assert AuditEvent.objects.filter(
+        event="mfa.enrolled", subject_id=acme_member.pk, details__device="webauthn"
+    ).exists()
     jeto_mail.wait_for_pending()
     added = [m for m in mail.outbox if "was added" in m.subject]
     assert len(added) == 1 and "/account/security/not-me/" in added[0].body
@@ -289,7 +291,9 @@ def test_a_passwordless_challenge_is_used_once(client, acme_member, password):
     assert post_json(client, LOGIN_FINISH, {**body, "state": "forged"}).status_code == 400
 
 
-def test_passwordless_refuses_a_deactivated_account_and_a_wrong_user_handle(client, acme_member, globex_member, password):
+def test_passwordless_refuses_a_deactivated_account_and_a_wrong_user_handle(
+    client, acme_member, globex_member, password
+):
     authenticator = user_with_passkey(client, acme_member, password)
     response, _, _ = passwordless(client, authenticator, user_handle=globex_member.pk.bytes)
     assert response.status_code == 400 and "another account" in response.json()["error"]
