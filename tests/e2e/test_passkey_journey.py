@@ -242,3 +242,22 @@ def test_end_a_session_from_another_browser(browser, live_server, acme_member, p
     finally:
         laptop.close()
         phone.close()
+
+
+def test_passkey_and_security_pages_have_no_axe_violations(page, acme_member, password):
+    from tests.e2e.test_accessibility import assert_no_axe_violations
+
+    page.add_init_script(NO_AUTOFILL)
+    virtual_authenticator(page)
+    sign_in_with_password(page, acme_member.email, password)
+    page.wait_for_url("**/account/")
+    page.goto("/account/passkeys/add/")
+    assert_no_axe_violations(page, "add a passkey")
+    add_passkey(page)
+    page.goto("/account/security/")
+    assert page.get_by_test_id("passkey").count() == 1 and page.get_by_test_id("session").count() == 1
+    assert_no_axe_violations(page, "account security page")
+    sign_out(page)
+    sign_in_with_password(page, acme_member.email, password)
+    page.wait_for_url("**/login/mfa/")
+    assert_no_axe_violations(page, "MFA challenge with a passkey")

@@ -188,3 +188,24 @@ def test_a_foreign_session_id_from_the_page_ends_nothing(client, acme_member, gl
     foreign = UserSession.objects.get(user=globex_member).pk
     client.post(f"/account/sessions/{foreign}/end/")
     assert theirs.get("/account/").status_code == 200
+
+
+def test_cleanup_deletes_ended_and_stale_rows_only(acme_member, password):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    live, ended, stale = Client(), Client(), Client()
+    for browser in (live, ended, stale):
+        sign_in(browser, acme_member.email, password)
+    ended_id, stale_id = ended.session[sessions.SESSION_ID_KEY], stale.session[sessions.SESSION_ID_KEY]
+    UserSession.objects.filter(pk=ended_id).update(ended_at=timezone.now() - timedelta(days=2))
+    UserSession.objects.filter(pk=stale_id).update(last_seen_at=timezone.now() - timedelta(days=400))
+    call_command("jeto_cleanup", "--only", "sessions")
+    assert list(UserSession.objects.values_list("pk", flat=True)) == [
+        UserSession.objects.get(pk=live.session[sessions.SESSION_ID_KEY]).pk
+    ]
+    assert live.get("/account/").status_code == 200
+    cache.delete(sessions._cache_key(stale_id))  # a year unseen: its cache entry is long gone too
+    assert stale.get("/account/").status_code == 302  # its row is gone: it is not a session we know
