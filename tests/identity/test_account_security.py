@@ -173,3 +173,36 @@ def test_user_agents_are_described_for_people():
     assert services.describe_user_agent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1").endswith(
         "on iOS"
     )
+
+
+def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(acme_member, password):
+    here, elsewhere = Client(), Client()
+    sign_in(here, acme_member.email, password)
+    sign_in(elsewhere, acme_member.email, password)
+    new = "another long passphrase 42"
+    here.post("/account/password/", {"old_password": password, "new_password1": new, "new_password2": new})
+    assert here.get("/account/").status_code == 200
+    assert elsewhere.get("/account/").status_code == 302
+    open_rows = UserSession.objects.filter(user=acme_member, ended_at__isnull=True)
+    assert [str(r.pk) for r in open_rows] == [here.session["jeto_sid"]]
+
+
+def test_a_password_reset_ends_every_session_and_token(acme_member, password):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    notes = register_rp("Notes", trusted=True)
+    browser = Client()
+    sign_in(browser, acme_member.email, password)
+    tokens = tokens_through(browser, notes)
+    acme_member.refresh_from_db()  # the token covers last_login, which the sign-in just set
+    uid = urlsafe_base64_encode(force_bytes(acme_member.pk))
+    token = default_token_generator.make_token(acme_member)
+    resetter = Client()
+    form_url = resetter.get(f"/password-reset/{uid}/{token}/").url
+    new = "a brand new passphrase 77"
+    assert resetter.post(form_url, {"new_password1": new, "new_password2": new}).status_code == 302
+    assert browser.get("/account/").status_code == 302
+    assert refresh(browser, notes, tokens["refresh_token"]).status_code == 400
+    assert not UserSession.objects.filter(user=acme_member, ended_at__isnull=True).exists()
