@@ -25,7 +25,7 @@ from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.core import signing
 from django.core.cache import cache
 from django.db import models, transaction
@@ -119,12 +119,20 @@ def _device_marks(request: HttpRequest) -> list[str]:
     return [m for m in marks if isinstance(m, str)][:_DEVICE_MAX_USERS] if isinstance(marks, list) else []
 
 
-def register(request: HttpRequest, user: object) -> UserSession:
-    """Record a new signed-in session (one INSERT) and remember its id in the session."""
+def register(request: HttpRequest, user: object, *, announce: bool = True) -> UserSession:
+    """Record a new signed-in session (one INSERT) and remember its id in the session.
+
+    ``announce=False``: a session that was signed in before the registry existed, adopted at its next request;
+    no ``session_started`` (it is not a new sign-in)."""
+    previous = current_session_id(request)
+    if previous:  # signing in again in the same browser session (Django kept its data): the old row ends here
+        _mark_ended(user, [previous], "signed_in_again")
     amr = [str(m)[:16] for m in getattr(request, "jeto_amr", None) or []][:8]
     row = UserSession.objects.create(user=user, ip_address=_ip(request), user_agent=_user_agent(request), amr=amr)
     request.session[SESSION_ID_KEY] = str(row.pk)
     cache.set(_cache_key(row.pk), time.time(), timeout=_resolution() * 2)
+    if not announce:
+        return row
     marks = _device_marks(request)
     mark = _user_mark(user.pk)
     new_device = mark not in marks
@@ -274,6 +282,10 @@ class SessionRegistryMiddleware:
     def _check(self, request: HttpRequest) -> None:
         session_id = current_session_id(request)
         if session_id is None:
+            if SESSION_KEY in request.session:  # signed in before the registry existed: adopt it, once
+                user = getattr(request, "user", None)
+                if user is not None and user.is_authenticated:
+                    register(request, user, announce=False)
             return
         key = _cache_key(session_id)
         state = cache.get(key)

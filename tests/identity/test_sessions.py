@@ -209,3 +209,28 @@ def test_cleanup_deletes_ended_and_stale_rows_only(acme_member, password):
     assert live.get("/account/").status_code == 200
     cache.delete(sessions._cache_key(stale_id))  # a year unseen: its cache entry is long gone too
     assert stale.get("/account/").status_code == 302  # its row is gone: it is not a session we know
+
+
+def test_a_session_from_before_the_registry_is_adopted_once_without_mail(client, acme_member, password):
+    from django.core import mail
+
+    sign_in(client, acme_member.email, password)
+    UserSession.objects.all().delete()
+    session = client.session
+    del session[sessions.SESSION_ID_KEY]
+    session.save()
+    assert client.get("/account/").status_code == 200
+    adopted = UserSession.objects.get(user=acme_member)
+    assert client.session[sessions.SESSION_ID_KEY] == str(adopted.pk)
+    client.get("/account/")
+    assert UserSession.objects.count() == 1 and mail.outbox == []
+    assert sessions.end_user_sessions(acme_member, reason="test") == 1
+    assert client.get("/account/").status_code == 302
+
+
+def test_signing_in_again_in_the_same_browser_leaves_one_open_row(client, acme_member, password):
+    sign_in(client, acme_member.email, password)
+    sign_in(client, acme_member.email, password)
+    open_rows = UserSession.objects.filter(user=acme_member, ended_at__isnull=True)
+    assert [str(r.pk) for r in open_rows] == [client.session[sessions.SESSION_ID_KEY]]
+    assert client.get("/account/").status_code == 200
