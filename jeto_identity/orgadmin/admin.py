@@ -134,6 +134,16 @@ class OrganizationForm(forms.ModelForm):
     other way in (a lockout only a platform admin can lift): switching it on needs an enabled SSO connection, for
     everyone, superusers included."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        grace = self.fields.get("phishing_resistant_grace_days")
+        if grace is not None:
+            grace.required = False  # left empty (or absent): keep the organisation's current grace period
+
+    def clean_phishing_resistant_grace_days(self) -> int:
+        value = self.cleaned_data.get("phishing_resistant_grace_days")
+        return self.instance.phishing_resistant_grace_days if value is None else value
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         switching_on = data.get("sso_enforced") and not (self.instance.pk and self.instance.sso_enforced)
