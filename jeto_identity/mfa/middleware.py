@@ -80,10 +80,11 @@ class MFAPolicyMiddleware:
             return None
         is_admin = bool(match and "admin" in match.namespaces)
         admin_gate = is_admin and user.is_staff and jeto_settings.ADMIN_REQUIRES_MFA
-        if mfa.phishing_resistant_policy(user).required:
+        policy = mfa.member_policy(user)  # one query for both levels
+        if policy.phishing_resistant.required:
             messages.info(request, "Your organisation requires a passkey or security key. Add one to continue.")
             return _redirect("jeto_identity:passkey_add", request.get_full_path() if request.method == "GET" else "")
-        if admin_gate or mfa.mfa_required(user):
+        if admin_gate or policy.mfa_required:
             messages.info(
                 request,
                 "Set up two-step verification to continue."

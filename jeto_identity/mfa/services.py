@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -75,8 +75,19 @@ def has_passkey(user: User) -> bool:
 
 
 def has_mfa(user: User) -> bool:
-    """Does the user have a working second factor (a confirmed authenticator app, or a passkey)?"""
-    return has_totp(user) or has_passkey(user)
+    """Does the user have a working second factor (a confirmed authenticator app, or a passkey)? One query."""
+    if not getattr(user, "pk", None):
+        return False
+    found = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            has_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            has_passkey=Exists(WebAuthnDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        )
+        .values_list("has_totp", "has_passkey")
+        .first()
+    )
+    return bool(found and any(found))
 
 
 def mfa_required(user: User) -> bool:
@@ -108,13 +119,29 @@ class PhishingResistantPolicy:
 
 def phishing_resistant_policy(user: User) -> PhishingResistantPolicy:
     """The strictest "phishing-resistant only" policy among the user's organisations (the earliest deadline)."""
+    return member_policy(user).phishing_resistant
+
+
+@dataclass(frozen=True)
+class MemberPolicy:
+    """What the user's organisations require, read in one query."""
+
+    mfa_required: bool = False
+    phishing_resistant: PhishingResistantPolicy = PhishingResistantPolicy()
+
+
+def member_policy(user: User) -> MemberPolicy:
+    """``mfa_required`` and the phishing-resistant policy of the user's organisations, in one query."""
     if not getattr(user, "pk", None):
-        return PhishingResistantPolicy()
-    orgs = Organization.objects.filter(memberships__user=user, phishing_resistant_only=True)
-    deadlines = [org.phishing_resistant_deadline for org in orgs]
-    if not deadlines:
-        return PhishingResistantPolicy()
-    return PhishingResistantPolicy(required=True, deadline=min(d for d in deadlines if d is not None))
+        return MemberPolicy()
+    orgs = list(
+        Organization.objects.filter(memberships__user=user)
+        .filter(Q(mfa_required=True) | Q(phishing_resistant_only=True))
+        .only("mfa_required", "phishing_resistant_only", "phishing_resistant_since", "phishing_resistant_grace_days")
+    )
+    deadlines = [org.phishing_resistant_deadline for org in orgs if org.phishing_resistant_only]
+    strict = PhishingResistantPolicy(required=True, deadline=min(deadlines)) if deadlines else PhishingResistantPolicy()
+    return MemberPolicy(mfa_required=bool(orgs), phishing_resistant=strict)
 
 
 def enrolled_factors(user: User) -> dict[str, int]:

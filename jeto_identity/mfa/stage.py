@@ -51,12 +51,14 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
         return None
     if mfa.has_mfa(user):
         url = reverse("jeto_identity:mfa_challenge")
-    elif mfa.phishing_resistant_policy(user).required:
-        url = reverse("jeto_identity:passkey_login_setup")
-    elif after_sso or mfa.mfa_required(user):
-        url = reverse("jeto_identity:mfa_login_setup")
     else:
-        return None
+        policy = mfa.member_policy(user)  # one query for both levels
+        if policy.phishing_resistant.required:
+            url = reverse("jeto_identity:passkey_login_setup")
+        elif after_sso or policy.mfa_required:
+            url = reverse("jeto_identity:mfa_login_setup")
+        else:
+            return None
     request.session[STAGE_STARTED_KEY] = {"user_id": str(user.pk), "at": int(time.time())}
     return url
 

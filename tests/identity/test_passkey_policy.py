@@ -145,3 +145,34 @@ def test_foreign_org_admin_cannot_see_or_reset_a_members_passkeys(client, globex
     assert b"max@acme.test" not in client.get(CHANGELIST).content
     client.post(CHANGELIST, {"action": "reset_mfa", "_selected_action": [str(acme_member.pk)], "index": "0"})
     assert WebAuthnDevice.objects.filter(user=acme_member).exists()
+
+
+# --- what the policy middleware costs an ordinary request ------------------------------------------------------
+
+
+def _policy_queries(user, device=None) -> int:
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import resolve
+
+    from jeto_identity.mfa.middleware import MFAPolicyMiddleware
+
+    request = RequestFactory().get("/account/")
+    request.COOKIES["sessionid"] = "x"
+    request.session = {}
+    request.resolver_match = resolve("/account/")
+    user.otp_device = device
+    user.is_verified = lambda: device is not None
+    request.user = user
+    with CaptureQueriesContext(connection) as queries:
+        assert MFAPolicyMiddleware(lambda r: None).process_view(request, None, (), {}) is None
+    return len(queries.captured_queries)
+
+
+def test_policy_middleware_reads_two_rows_for_a_member_without_mfa_and_none_after_a_passkey(acme_member, client):
+    assert _policy_queries(acme_member) == 2  # has a factor? (one EXISTS pair) and the organisations' policy
+    from jeto_identity.mfa.webauthn.models import WebAuthnDevice as Device
+
+    passkey = Device.objects.create(user=acme_member, name="k", credential_id="abc", public_key=b"k", confirmed=True)
+    assert _policy_queries(acme_member, passkey) == 0
