@@ -129,6 +129,13 @@ class ChallengeView(View):
         throttle.succeeded(request, throttle.OTP, throttle_key)
         next_url = self.pending.next_url
         url = mfa_login.finish_second_factor(request, self.pending, result.device)
+        policy = mfa.phishing_resistant_policy(self.user)
+        if policy.in_grace and not self.has_passkey:
+            messages.warning(
+                request,
+                f"From {policy.deadline:%d %B %Y} your organisation accepts only passkeys and security keys. "
+                "Add one from your security page.",
+            )
         if result.method == "recovery":
             left = result.recovery_codes_left or 0
             messages.warning(

@@ -45,7 +45,10 @@ def test_in_the_grace_period_an_app_code_still_works_and_the_member_is_told(clie
     device, _ = enrol(acme_member)
     require_phishing_resistant(acme, days_ago=1)
     done = sign_in_fully(client, acme_member, device, password)
-    assert done.status_code == 302 and client.get("/account/").status_code == 200
+    assert done.status_code == 302
+    account = client.get("/account/")
+    assert account.status_code == 200 and b'data-testid="account-policy-notice"' in account.content
+    assert any("accepts only passkeys" in str(m) for m in account.context["messages"])
     page = client.get("/account/security/")
     assert page.context["policy"].in_grace and b'data-testid="policy-notice"' in page.content
 

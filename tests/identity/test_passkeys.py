@@ -383,3 +383,10 @@ def test_removing_the_authenticator_app_keeps_passkeys_and_codes(client, acme_me
     assert client.post("/account/mfa/remove/").status_code == 302
     assert mfa.has_passkey(acme_member) and not mfa.has_totp(acme_member)
     assert mfa.recovery_codes_left(acme_member) > 0
+
+
+def test_the_account_page_counts_a_passkey_as_two_step_verification(client, acme_member, password):
+    authenticator = user_with_passkey(client, acme_member, password)
+    passwordless(client, authenticator)
+    status = client.get("/account/").content.decode()
+    assert "<strong>on</strong> (1 passkey)" in status and 'data-testid="recovery-codes-left">10<' in status
