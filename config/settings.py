@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jeto_identity.core.sessions.SessionRegistryMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "jeto_identity.mfa.middleware.MFAPolicyMiddleware",
@@ -178,6 +179,9 @@ JETO_IDENTITY = {
     "TOTP_ENCRYPTION_KEYS": env.list("JETO_TOTP_ENCRYPTION_KEYS", default=[]),
     "AUDIT_RETENTION_DAYS": env.int("AUDIT_RETENTION_DAYS", default=365),
     "TRUSTED_PROXIES": env.list("TRUSTED_PROXIES", default=[]),
+    # Passkeys: the relying-party ID (the sign-in site's domain) and the origins allowed to use it (comma-separated).
+    "WEBAUTHN_RP_ID": env.str("JETO_WEBAUTHN_RP_ID", default=""),
+    "WEBAUTHN_ORIGINS": env.list("JETO_WEBAUTHN_ORIGINS", default=[]),
 }
 
 # The Jeto API (jeto_portal.api): how long a web process may reuse a bearer-token check before asking the database

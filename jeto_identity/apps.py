@@ -32,5 +32,7 @@ class JetoIdentityConfig(AppConfig):
 
         orgadmin_receivers.connect()  # plan changes audited; switching application connections off revokes tokens
         from jeto_identity.core import sessions
+        from jeto_identity.security import receivers as security_receivers
 
-        sessions.connect()  # sign-ins indexed per user, so end_user_sessions finds them with any session engine
+        sessions.connect()  # every sign-in registers its session; a sign-out ends it
+        security_receivers.connect()  # security mail: factor and password changes, sign-ins from new devices

@@ -9,6 +9,7 @@ SCIM provisioning ``E60x``/``W60x``, plans and onboarding ``E70x``/``W70x``.
 from jeto_identity.connections import checks as connections_checks  # noqa: F401
 from jeto_identity.core import checks as core_checks  # noqa: F401
 from jeto_identity.mfa import checks as mfa_checks  # noqa: F401
+from jeto_identity.mfa.webauthn import checks as webauthn_checks  # noqa: F401
 from jeto_identity.orgadmin import checks as orgadmin_checks  # noqa: F401
 from jeto_identity.provider import checks as provider_checks  # noqa: F401
 from jeto_identity.provisioning import checks as provisioning_checks  # noqa: F401

@@ -98,6 +98,16 @@ DEFAULTS: dict[str, Any] = {
     "DNS_RESOLVERS": [],
     # Seconds one DNS lookup may take in total (every resolver and retry included).
     "DNS_TIMEOUT": 5.0,
+    # --- Passkeys (WebAuthn) and sessions ---
+    # The WebAuthn relying-party ID: the site's registrable domain (e.g. "example.com"). Empty: the request's host.
+    # Credentials are bound to it: changing it later makes every registered passkey unusable.
+    "WEBAUTHN_RP_ID": "",
+    # Origins allowed to run a passkey ceremony ("https://id.example.com"). Empty: the request's own origin only.
+    "WEBAUTHN_ORIGINS": [],
+    # Seconds a passkey challenge stays valid (it is also single-use).
+    "WEBAUTHN_CHALLENGE_SECONDS": 300,
+    # A session's "last seen" is written at most this often (seconds); ended sessions are noticed at once.
+    "SESSION_LAST_SEEN_SECONDS": 300,
     # --- Extension points (docs/integrators.md) ---
     # The class a host subclasses to change provisioning, role mapping, claims, mail and key material.
     "ADAPTER": "jeto_identity.adapter.DefaultAdapter",

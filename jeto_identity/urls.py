@@ -6,8 +6,10 @@ A host includes this at its root: ``path("", include("jeto_identity.urls"))``, a
 
 from jeto_identity.login import urls as login_urls
 from jeto_identity.mfa import urls as mfa_urls
+from jeto_identity.mfa.webauthn import urls as webauthn_urls
 from jeto_identity.orgadmin import urls as orgadmin_urls
 from jeto_identity.provisioning import urls as provisioning_urls
+from jeto_identity.security import urls as security_urls
 from jeto_identity.sso import urls as sso_urls
 
 app_name = "jeto_identity"
@@ -18,4 +20,6 @@ urlpatterns = [
     *mfa_urls.urlpatterns,
     *orgadmin_urls.urlpatterns,
     *provisioning_urls.urlpatterns,
+    *webauthn_urls.urlpatterns,
+    *security_urls.urlpatterns,
 ]

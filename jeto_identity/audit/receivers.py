@@ -29,7 +29,7 @@ from jeto_identity.models import (
     User,
 )
 
-POLICY_FIELDS = ("mfa_required", "sso_enforced")
+POLICY_FIELDS = ("mfa_required", "sso_enforced", "phishing_resistant_only", "phishing_resistant_grace_days")
 USER_ACCESS_FIELDS = ("email", "is_active", "is_staff", "is_superuser")
 _OLD = "_jeto_audit_old"
 

@@ -67,6 +67,12 @@ SCIM_USER_DEACTIVATED = "scim.user_deactivated"
 SCIM_USER_DELETED = "scim.user_deleted"
 SCIM_GROUP_CHANGED = "scim.group_changed"
 SCIM_REFUSED = "scim.refused"
+PASSKEY_REFUSED = "mfa.passkey_refused"
+PASSKEY_CLONE_WARNING = "mfa.passkey_clone_warning"
+MFA_REMOVED = "mfa.removed"
+SESSIONS_ENDED = "session.ended"
+APP_ACCESS_REVOKED = "consent.revoked"
+REPORTED_NOT_ME = "security.not_me"
 
 EVENTS: dict[str, str] = {
     SIGN_IN_SUCCESS: "Signed in",
@@ -112,6 +118,12 @@ EVENTS: dict[str, str] = {
     SCIM_USER_DELETED: "User deprovisioned via SCIM",
     SCIM_GROUP_CHANGED: "Group changed via SCIM",
     SCIM_REFUSED: "SCIM request refused",
+    PASSKEY_REFUSED: "Passkey refused",
+    PASSKEY_CLONE_WARNING: "Passkey blocked (counter went backwards)",
+    MFA_REMOVED: "Second factor removed",
+    SESSIONS_ENDED: "Sessions ended",
+    APP_ACCESS_REVOKED: "Application access revoked",
+    REPORTED_NOT_ME: "Reported \"this wasn't me\"",
 }
 
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"
@@ -149,6 +161,7 @@ SAFE_DETAIL_KEYS = frozenset(
         "terms_version",
         "result",
         "resent",
+        "sessions",
     }
 )
 _SECRET_MARKERS = ("password", "secret", "token", "code", "otp", "key", "credential", "authorization", "cookie")

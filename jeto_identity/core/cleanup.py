@@ -118,3 +118,15 @@ def old_audit_events(now=None) -> QuerySet | None:
 
 def expired_lockouts(now=None) -> QuerySet:
     return Lockout.objects.filter(locked_until__lt=now or timezone.now())
+
+
+def stale_sessions(now=None) -> QuerySet:
+    """Session-registry rows nobody can use any more: ended, or unseen for longer than a session cookie lives."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    from jeto_identity.core.sessions import UserSession
+
+    now = now or timezone.now()
+    unseen = now - timedelta(seconds=int(settings.SESSION_COOKIE_AGE))
+    return UserSession.objects.filter(Q(ended_at__lt=now - timedelta(days=1)) | Q(last_seen_at__lt=unseen))

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -39,6 +41,20 @@ class Organization(models.Model):
         help_text="Also ask for our authenticator-app code after single sign-on. Off by default: the "
         "organisation's IdP usually does MFA itself.",
     )
+    phishing_resistant_only = models.BooleanField(
+        "phishing-resistant factors only",
+        default=False,
+        help_text="Members must use a passkey or security key; authenticator-app codes and recovery codes stop "
+        "being accepted once the grace period ends. Implies \"require MFA\".",
+    )
+    phishing_resistant_grace_days = models.PositiveSmallIntegerField(
+        "grace period (days)",
+        default=14,
+        help_text="Days members have to add a passkey after \"phishing-resistant only\" is switched on.",
+    )
+    phishing_resistant_since = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When \"phishing-resistant only\" was switched on."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,8 +64,30 @@ class Organization(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Stamp when "phishing-resistant only" was switched on (the grace period counts from then)."""
+        if self.phishing_resistant_only and self.phishing_resistant_since is None:
+            self.phishing_resistant_since = timezone.now()
+        elif not self.phishing_resistant_only:
+            self.phishing_resistant_since = None
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "phishing_resistant_since"}
         super().save(*args, **kwargs)
         forget_verified_domain_owners()  # this request's memo holds organisations with their policy flags
+
+    @property
+    def phishing_resistant_deadline(self) -> datetime | None:
+        """When TOTP and recovery codes stop working for members (None: the level is off)."""
+        if not self.phishing_resistant_only:
+            return None
+        since = self.phishing_resistant_since or timezone.now()
+        return since + timedelta(days=self.phishing_resistant_grace_days)
+
+    @property
+    def mfa_level(self) -> str:
+        """``"phishing_resistant"``, ``"any"`` (require MFA) or ``"none"``."""
+        if self.phishing_resistant_only:
+            return "phishing_resistant"
+        return "any" if self.mfa_required else "none"
 
 
 class Membership(models.Model):

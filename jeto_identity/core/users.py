@@ -51,6 +51,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True, help_text="Unticking this blocks every way of signing in.")
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
+    notify_new_sign_ins = models.BooleanField(
+        "email me about sign-ins from new devices",
+        default=True,
+        help_text="Security mail about factor and password changes is always sent.",
+    )
 
     objects = UserManager()
 

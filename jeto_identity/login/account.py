@@ -9,7 +9,9 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 
 from jeto_identity.audit import services as audit
+from jeto_identity.core import sessions
 from jeto_identity.login.forms import JetoPasswordChangeForm, JetoPasswordResetForm, JetoSetPasswordForm
+from jeto_identity.security import notifications
 
 
 @login_required
@@ -35,6 +37,11 @@ class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         audit.record(audit.PASSWORD_CHANGED, request=self.request, subject=form.user)
+        # Django's session hash already signs the other sessions out; the registry and their tokens follow.
+        sessions.end_user_sessions(
+            form.user, keep_session_key=self.request.session.session_key, reason="password_changed"
+        )
+        notifications.notify(form.user, notifications.PASSWORD_CHANGED, request=self.request)
         return response
 
 
@@ -72,6 +79,8 @@ class PasswordResetConfirmView(InvalidFormIs400, auth_views.PasswordResetConfirm
             subject=form.user,
             organization=audit.organization_for(form.user),
         )
+        sessions.end_user_sessions(form.user, reason="password_reset")  # a reset may follow a compromise
+        notifications.notify(form.user, notifications.PASSWORD_CHANGED, request=self.request)
         return response
 
 

@@ -15,7 +15,7 @@ class EmailStepForm(forms.Form):
     email = forms.EmailField(
         label="Email address",
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "username webauthn", "autofocus": True}),
     )
 
     def clean_email(self) -> str:

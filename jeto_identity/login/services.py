@@ -16,6 +16,7 @@ from django.contrib.auth import SESSION_KEY, authenticate, login
 from django.http import HttpRequest
 
 from jeto_identity.conf import jeto_settings
+from jeto_identity.core import sessions
 from jeto_identity.core.users import normalize_email
 from jeto_identity.models import User
 
@@ -81,8 +82,11 @@ def check_password(request: HttpRequest, pending: PendingLogin, password: str) -
     return authenticate(request, email=pending.email, password=password)
 
 
-def first_factor_passed(request: HttpRequest, pending: PendingLogin, user: User, method: str) -> str | None:
-    """Record a passed first factor (``pwd``, ``fed``) and return the next stage's URL, or finish the login.
+def first_factor_passed(
+    request: HttpRequest, pending: PendingLogin, user: User, method: str, also: tuple[str, ...] = ()
+) -> str | None:
+    """Record a passed first factor (``pwd``, ``fed``, a passkey's ``hwk``/``swk``) and return the next stage's URL,
+    or finish the login. ``also``: further RFC 8176 values the same proof carries (a passkey: ``mfa``).
 
     The session key rotates here as well as at ``complete()``: a half-signed-in session (waiting for a second
     factor or enrolment) must not keep a key that someone may have planted before the password was given. When
@@ -93,7 +97,7 @@ def first_factor_passed(request: HttpRequest, pending: PendingLogin, user: User,
     """
     pending.user_id = str(user.pk)
     pending.email = user.email
-    pending.amr = [method]
+    pending.amr = [method, *(m for m in also if m != method)]
     pending.save(request)
     signed_in = False
     try:
@@ -144,10 +148,12 @@ def abandon(request: HttpRequest) -> None:
 
 
 def session_auth_info(request: HttpRequest) -> dict[str, Any]:
-    """``amr`` and ``auth_time`` of the current signed-in session, for ID tokens."""
+    """``amr`` and ``auth_time`` of the current signed-in session, for ID tokens, and the session's registry id
+    (``core.sessions``: ending the session revokes the tokens issued through it)."""
     return {
         "amr": list(request.session.get(AMR_SESSION_KEY, [])),
         "auth_time": request.session.get(AUTH_TIME_SESSION_KEY),
+        "session_id": sessions.current_session_id(request),
     }
 
 

@@ -11,7 +11,7 @@ from jeto_identity.mfa import services as mfa
 from jeto_identity.models import User
 
 
-@admin.action(description="Reset two-step verification (remove authenticator app and recovery codes)")
+@admin.action(description="Reset two-step verification (remove authenticator app, passkeys and recovery codes)")
 def reset_mfa(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
     """Org admins may reset only people they manage (all of whose organisations they run); superusers anyone.
 
@@ -43,3 +43,17 @@ def reset_mfa(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
 @admin.display(description="MFA", boolean=True)
 def mfa_enabled(user: User) -> bool:
     return mfa.has_mfa(user)
+
+
+@admin.display(description="Sign-in factors")
+def enrolled_factors(user: User) -> str:
+    """Which factors the member has enrolled (counts only, never a secret): what an org admin may reset."""
+    found = mfa.enrolled_factors(user)
+    parts = []
+    if found["passkeys"]:
+        parts.append(f"{found['passkeys']} passkey{'s' if found['passkeys'] != 1 else ''}")
+    if found["totp"]:
+        parts.append("authenticator app")
+    if found["recovery_codes"]:
+        parts.append(f"{found['recovery_codes']} recovery codes")
+    return ", ".join(parts) or "none"

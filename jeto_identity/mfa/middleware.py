@@ -23,11 +23,24 @@ from django.utils.http import urlencode
 
 from jeto_identity.conf import jeto_settings
 from jeto_identity.mfa import services as mfa
+from jeto_identity.models import WebAuthnDevice
 from jeto_identity.sso import services as sso
 
 ENROLMENT_VIEWS = frozenset(
     {
         "jeto_identity:mfa_setup",
+        "jeto_identity:mfa_recovery_codes",
+        "jeto_identity:mfa_recovery_download",
+        "jeto_identity:logout",
+    }
+)
+# Where a member whose organisation accepts only phishing-resistant factors is held until they add a passkey.
+PASSKEY_ENROLMENT_VIEWS = frozenset(
+    {
+        "jeto_identity:passkey_add",
+        "jeto_identity:passkey_register_options",
+        "jeto_identity:passkey_register",
+        "jeto_identity:mfa_reauth",
         "jeto_identity:mfa_recovery_codes",
         "jeto_identity:mfa_recovery_download",
         "jeto_identity:logout",
@@ -50,21 +63,28 @@ class MFAPolicyMiddleware:
             return None  # signed in through an IdP trusted for MFA (organisation's "require MFA after SSO" off)
         match = request.resolver_match
         view_name = match.view_name if match else ""
-        if mfa.has_mfa(user):
-            is_verified = getattr(user, "is_verified", None)
-            if callable(is_verified) and is_verified():
+        is_verified = getattr(user, "is_verified", None)
+        if callable(is_verified) and is_verified():
+            # A verified session has a device (django-otp loaded it); only a non-passkey one needs a policy read.
+            if isinstance(getattr(user, "otp_device", None), WebAuthnDevice):
                 return None
+            return self._phishing_resistant_gate(request, user, view_name)
+        if mfa.has_mfa(user):
             if view_name == "jeto_identity:logout":
                 return None
             next_url = request.get_full_path() if request.method == "GET" else ""
             logout(request)
             messages.info(request, "Sign in again with your authenticator app to continue.")
             return _redirect("jeto_identity:login", next_url)
-        if view_name in ENROLMENT_VIEWS:
+        if view_name in ENROLMENT_VIEWS or view_name in PASSKEY_ENROLMENT_VIEWS:
             return None
         is_admin = bool(match and "admin" in match.namespaces)
         admin_gate = is_admin and user.is_staff and jeto_settings.ADMIN_REQUIRES_MFA
-        if admin_gate or mfa.mfa_required(user):
+        policy = mfa.member_policy(user)  # one query for both levels
+        if policy.phishing_resistant.required:
+            messages.info(request, "Your organisation requires a passkey or security key. Add one to continue.")
+            return _redirect("jeto_identity:passkey_add", request.get_full_path() if request.method == "GET" else "")
+        if admin_gate or policy.mfa_required:
             messages.info(
                 request,
                 "Set up two-step verification to continue."
@@ -73,6 +93,23 @@ class MFAPolicyMiddleware:
             )
             return _redirect("jeto_identity:mfa_setup", request.get_full_path() if request.method == "GET" else "")
         return None
+
+    @staticmethod
+    def _phishing_resistant_gate(request: HttpRequest, user, view_name: str) -> HttpResponse | None:
+        """Verified with an app or recovery code: after an organisation's grace period that is not enough.
+
+        With a passkey already registered: sign in again with it. Without: only the passkey pages answer.
+        """
+        policy = mfa.phishing_resistant_policy(user)
+        if not policy.enforced or view_name in PASSKEY_ENROLMENT_VIEWS:
+            return None
+        next_url = request.get_full_path() if request.method == "GET" else ""
+        if mfa.has_passkey(user):
+            logout(request)
+            messages.info(request, "Your organisation requires your passkey or security key. Sign in again with it.")
+            return _redirect("jeto_identity:login", next_url)
+        messages.info(request, "Your organisation requires a passkey or security key. Add one to continue.")
+        return _redirect("jeto_identity:passkey_add", next_url)
 
 
 def _certainly_anonymous(request: HttpRequest, user: object) -> bool:

@@ -20,6 +20,8 @@ from urllib.parse import quote, urlencode
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.util import random_hex
@@ -28,7 +30,7 @@ from jeto_identity.conf import jeto_settings
 from jeto_identity.core import keys
 from jeto_identity.mfa import signals, totp_keys
 from jeto_identity.models import EncryptedTOTPDevice as TOTPDevice  # django-otp's TOTPDevice, secret encrypted at rest
-from jeto_identity.models import Membership, User
+from jeto_identity.models import Membership, Organization, User, WebAuthnDevice
 
 logger = logging.getLogger("jeto_identity.mfa")
 
@@ -64,17 +66,91 @@ def confirmed_totp_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def has_mfa(user: User) -> bool:
-    """Does the user have a working second factor (a confirmed authenticator app)?"""
+def has_totp(user: User) -> bool:
     return bool(getattr(user, "pk", None)) and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def has_passkey(user: User) -> bool:
+    return bool(getattr(user, "pk", None)) and WebAuthnDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def has_mfa(user: User) -> bool:
+    """Does the user have a working second factor (a confirmed authenticator app, or a passkey)? One query."""
+    if not getattr(user, "pk", None):
+        return False
+    found = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            has_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            has_passkey=Exists(WebAuthnDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        )
+        .values_list("has_totp", "has_passkey")
+        .first()
+    )
+    return bool(found and any(found))
+
+
 def mfa_required(user: User) -> bool:
-    """Is the user a member of any organisation that requires MFA?"""
+    """Is the user a member of any organisation that requires MFA (at any level)?"""
     return (
         bool(getattr(user, "pk", None))
-        and Membership.objects.filter(user=user, organization__mfa_required=True).exists()
+        and Membership.objects.filter(user=user)
+        .filter(Q(organization__mfa_required=True) | Q(organization__phishing_resistant_only=True))
+        .exists()
     )
+
+
+@dataclass(frozen=True)
+class PhishingResistantPolicy:
+    """An organisation of the user accepts only passkeys/security keys (``required``); from ``deadline`` on
+    (``enforced``) authenticator-app codes and recovery codes no longer sign the user in."""
+
+    required: bool = False
+    deadline: datetime | None = None
+
+    @property
+    def enforced(self) -> bool:
+        return self.required and self.deadline is not None and self.deadline <= timezone.now()
+
+    @property
+    def in_grace(self) -> bool:
+        return self.required and not self.enforced
+
+
+def phishing_resistant_policy(user: User) -> PhishingResistantPolicy:
+    """The strictest "phishing-resistant only" policy among the user's organisations (the earliest deadline)."""
+    return member_policy(user).phishing_resistant
+
+
+@dataclass(frozen=True)
+class MemberPolicy:
+    """What the user's organisations require, read in one query."""
+
+    mfa_required: bool = False
+    phishing_resistant: PhishingResistantPolicy = PhishingResistantPolicy()
+
+
+def member_policy(user: User) -> MemberPolicy:
+    """``mfa_required`` and the phishing-resistant policy of the user's organisations, in one query."""
+    if not getattr(user, "pk", None):
+        return MemberPolicy()
+    orgs = list(
+        Organization.objects.filter(memberships__user=user)
+        .filter(Q(mfa_required=True) | Q(phishing_resistant_only=True))
+        .only("mfa_required", "phishing_resistant_only", "phishing_resistant_since", "phishing_resistant_grace_days")
+    )
+    deadlines = [org.phishing_resistant_deadline for org in orgs if org.phishing_resistant_only]
+    strict = PhishingResistantPolicy(required=True, deadline=min(deadlines)) if deadlines else PhishingResistantPolicy()
+    return MemberPolicy(mfa_required=bool(orgs), phishing_resistant=strict)
+
+
+def enrolled_factors(user: User) -> dict[str, int]:
+    """How many of each factor the user has (never the secrets): for the account page and org admins."""
+    return {
+        "totp": TOTPDevice.objects.filter(user=user, confirmed=True).count(),
+        "passkeys": WebAuthnDevice.objects.filter(user=user, confirmed=True).count(),
+        "recovery_codes": recovery_codes_left(user),
+    }
 
 
 def recovery_codes_left(user: User) -> int:
@@ -89,7 +165,7 @@ def start_enrolment(user: User, device_id: int | None = None) -> TOTPDevice:
 
     The device counts for nothing until :func:`confirm_enrolment` sees a valid code from it.
     """
-    if has_mfa(user):
+    if has_totp(user):
         raise EnrolmentError("An authenticator app is already set up for this account.")
     if device_id is not None:
         existing = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
@@ -148,12 +224,12 @@ def verify_second_factor(user: User, code: str) -> VerifyResult:
         return VerifyResult(ok=False)
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
-        if device is None:
-            return VerifyResult(ok=False)
-        if is_totp_shaped(token, device.digits):
+        if device is not None and is_totp_shaped(token, device.digits):
             result = _verify_totp(device, token)
+        elif not is_totp_shaped(token) and (device is not None or has_passkey(user)):
+            result = _verify_recovery_code(user, token)  # a passkey user's fallback too
         else:
-            result = _verify_recovery_code(user, token)
+            return VerifyResult(ok=False)
     if result.ok:
         logger.info("mfa.verified user=%s method=%s", user.pk, result.method)
     return result
@@ -231,10 +307,18 @@ def _replace_recovery_codes(user: User) -> list[str]:
     return [_format_recovery_code(c) for c in codes]
 
 
+def ensure_recovery_codes(user: User) -> list[str]:
+    """Issue recovery codes when the user has none left (their first passkey); [] when they still have some."""
+    with transaction.atomic():
+        if recovery_codes_left(user):
+            return []
+        return _replace_recovery_codes(user)
+
+
 def regenerate_recovery_codes(user: User) -> list[str]:
     """Invalidate every existing recovery code and issue a new set (the caller enforces recent re-auth)."""
     if not has_mfa(user):
-        raise EnrolmentError("Set up an authenticator app first.")
+        raise EnrolmentError("Set up an authenticator app or a passkey first.")
     with transaction.atomic():
         codes = _replace_recovery_codes(user)
     logger.info("mfa.recovery_codes_regenerated user=%s", user.pk)
@@ -244,24 +328,40 @@ def regenerate_recovery_codes(user: User) -> list[str]:
 # --- removal and reset -----------------------------------------------------------------------------------------
 
 
-def _delete_devices(user: User) -> int:
-    """Delete the user's devices; how many devices (not rows: a device's recovery codes go with it)."""
+def _delete_devices(user: User, *, passkeys: bool = True) -> int:
+    """Delete the user's devices; how many devices (not rows: a device's recovery codes go with it).
+
+    ``passkeys=False``: the authenticator app only, and the recovery codes unless a passkey still needs them.
+    """
     with transaction.atomic():
         _, totp = TOTPDevice.objects.filter(user=user).delete()
-        _, static = StaticDevice.objects.filter(user=user).delete()
-    return totp.get(TOTPDevice._meta.label, 0) + static.get(StaticDevice._meta.label, 0)
+        webauthn = {}
+        if passkeys:
+            _, webauthn = WebAuthnDevice.objects.filter(user=user).delete()
+        static = {}
+        if passkeys or not has_passkey(user):
+            _, static = StaticDevice.objects.filter(user=user).delete()
+    return (
+        totp.get(TOTPDevice._meta.label, 0)
+        + static.get(StaticDevice._meta.label, 0)
+        + webauthn.get(WebAuthnDevice._meta.label, 0)
+    )
 
 
 def remove_mfa(user: User) -> int:
-    """Delete the user's authenticator app(s) and recovery codes. Returns how many devices were removed."""
-    removed = _delete_devices(user)
+    """Delete the user's authenticator app(s), and their recovery codes unless a passkey remains.
+
+    Passkeys are removed one by one (``webauthn.services.remove``). Returns how many devices were removed.
+    """
+    removed = _delete_devices(user, passkeys=False)
     if removed:
         signals.mfa_removed.send(sender=User, user=user, devices=removed)
     return removed
 
 
 def reset_mfa(actor: User, target: User) -> int:
-    """An administrator's reset; the caller checks that ``actor`` may manage ``target``."""
+    """An administrator's reset of every factor (authenticator app, passkeys, recovery codes); the caller checks
+    that ``actor`` may manage ``target``."""
     removed = _delete_devices(target)
     logger.info("mfa.reset user=%s by=%s", target.pk, actor.pk)
     if removed:

@@ -27,11 +27,22 @@ NEW_CODES_KEY = "jeto_mfa_new_codes"
 REAUTH_KEY = "jeto_reauth_at"
 STAGE_STARTED_KEY = "jeto_mfa_stage_started"
 SECOND_FACTOR_AMR = ("otp", "mfa")
+# RFC 8176 methods that mean a second factor (or a passkey, which is one on its own) passed in this sign-in.
+SECOND_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
+
+
+def has_second_factor(pending: login_service.PendingLogin) -> bool:
+    return bool(SECOND_FACTOR_METHODS.intersection(pending.amr))
 
 
 def login_stage(request: HttpRequest, user: User, pending: login_service.PendingLogin) -> str | None:
-    """The pipeline stage: where the user must go next, or None when no second factor is needed (or it passed)."""
-    if "otp" in pending.amr:
+    """The pipeline stage: where the user must go next, or None when no second factor is needed (or it passed).
+
+    An organisation at the "phishing-resistant only" level sends a member without any factor to add a passkey
+    (not an authenticator app); one who signed in with an app code after its grace period ends at the passkey
+    page too (``MFAPolicyMiddleware`` lets nothing else through).
+    """
+    if has_second_factor(pending):
         return None
     # After single sign-on the IdP did the authentication (and usually its own MFA): our TOTP is asked for only
     # when the IdP's organisation turned on "require MFA after SSO" (None: not a federated sign-in).
@@ -40,10 +51,14 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
         return None
     if mfa.has_mfa(user):
         url = reverse("jeto_identity:mfa_challenge")
-    elif after_sso or mfa.mfa_required(user):
-        url = reverse("jeto_identity:mfa_login_setup")
     else:
-        return None
+        policy = mfa.member_policy(user)  # one query for both levels
+        if policy.phishing_resistant.required:
+            url = reverse("jeto_identity:passkey_login_setup")
+        elif after_sso or policy.mfa_required:
+            url = reverse("jeto_identity:mfa_login_setup")
+        else:
+            return None
     request.session[STAGE_STARTED_KEY] = {"user_id": str(user.pk), "at": int(time.time())}
     return url
 
@@ -51,7 +66,7 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
 def pending_for_second_factor(request: HttpRequest) -> tuple[login_service.PendingLogin, User] | None:
     """The pending login waiting for a second factor: a first factor passed, no second factor yet."""
     pending = login_service.PendingLogin.load(request)
-    if pending is None or not pending.amr or "otp" in pending.amr:
+    if pending is None or not pending.amr or has_second_factor(pending):
         return None
     started = request.session.get(STAGE_STARTED_KEY)
     fresh = (
@@ -68,14 +83,19 @@ def pending_for_second_factor(request: HttpRequest) -> tuple[login_service.Pendi
 
 
 def finish_second_factor(
-    request: HttpRequest, pending: login_service.PendingLogin, device, user: User | None = None
+    request: HttpRequest,
+    pending: login_service.PendingLogin,
+    device,
+    methods: tuple[str, ...] | list[str] = (),
+    user: User | None = None,
 ) -> str | None:
     """Record the second factor and let the pipeline finish. Returns a further stage's URL, or None when signed in.
 
+    ``methods``: its RFC 8176 values (default: an authenticator app or recovery code, ``otp`` + ``mfa``).
     ``user``: the pending user as this request loaded it (``pending_for_second_factor``), not read again."""
     clear_failures(request)
     request.session.pop(STAGE_STARTED_KEY, None)
-    for method in SECOND_FACTOR_AMR:
+    for method in methods or SECOND_FACTOR_AMR:
         login_service.add_factor(request, pending, method)
     url = login_service.advance(request, pending, user)
     if url is None and request.user.is_authenticated:

@@ -84,16 +84,31 @@ class ChallengeView(View):
         self.pending, self.user = state
         if not mfa.has_mfa(self.user):  # e.g. reset by an admin mid-sign-in: let the pipeline decide again
             return HttpResponseRedirect(login_service.advance(request, self.pending) or safe_next_url(""))
+        self.has_passkey = mfa.has_passkey(self.user)
         return super().dispatch(request, *args, **kwargs)
 
+    def _codes_allowed(self) -> bool:
+        """After a "phishing-resistant only" grace period a member with a passkey must use it (no codes)."""
+        return not (self.has_passkey and mfa.phishing_resistant_policy(self.user).enforced)
+
     def _render(self, request: HttpRequest, form, status: int = 200) -> HttpResponse:
-        return render(request, self.template_name, {"form": form, "email": self.user.email}, status=status)
+        context = {
+            "form": form,
+            "email": self.user.email,
+            "has_passkey": self.has_passkey,
+            "codes_allowed": self._codes_allowed(),
+        }
+        return render(request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self._render(request, ChallengeForm())
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = ChallengeForm(request.POST)
+        if not self._codes_allowed():
+            form.is_valid()
+            form.add_error(None, "Your organisation accepts only passkeys and security keys. Use your passkey.")
+            return self._render(request, form, status=403)
         if not form.is_valid():
             return self._render(request, form, status=400)
         throttle_key = str(self.user.pk)  # django-axes: per account and per address, shared by every node
@@ -113,7 +128,14 @@ class ChallengeView(View):
             return self._render(request, form, status=400)
         throttle.succeeded(request, throttle.OTP, throttle_key)
         next_url = self.pending.next_url
-        url = mfa_login.finish_second_factor(request, self.pending, result.device, self.user)
+        url = mfa_login.finish_second_factor(request, self.pending, result.device, user=self.user)
+        policy = mfa.phishing_resistant_policy(self.user)
+        if policy.in_grace and not self.has_passkey:
+            messages.warning(
+                request,
+                f"From {policy.deadline:%d %B %Y} your organisation accepts only passkeys and security keys. "
+                "Add one from your security page.",
+            )
         if result.method == "recovery":
             left = result.recovery_codes_left or 0
             messages.warning(
@@ -175,7 +197,7 @@ class LoginSetupView(_SetupMixin, View):
             return self.render_setup(request, device, form, status=400, during_login=True)
         request.session.pop(mfa_login.ENROL_DEVICE_KEY, None)
         next_url = self.pending.next_url
-        url = mfa_login.finish_second_factor(request, self.pending, result.device, self.user)
+        url = mfa_login.finish_second_factor(request, self.pending, result.device, user=self.user)
         mfa_login.stash_new_codes(request, codes)
         if url:
             return HttpResponseRedirect(url)
@@ -187,7 +209,7 @@ class AccountSetupView(_SetupMixin, View):
     """Enrolment from the account page (also where the policy middleware sends signed-in members)."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if mfa.has_mfa(request.user):
+        if mfa.has_totp(request.user):
             messages.info(request, "Your authenticator app is already set up.")
             return redirect("jeto_identity:account")
         return super().dispatch(request, *args, **kwargs)
@@ -294,7 +316,7 @@ class RemoveView(View):
     template_name = "jeto_identity/mfa/remove.html"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not mfa.has_mfa(request.user):
+        if not mfa.has_totp(request.user):
             return redirect("jeto_identity:account")
         return _require_recent_auth(request) or super().dispatch(request, *args, **kwargs)
 

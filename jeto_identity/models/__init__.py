@@ -4,8 +4,10 @@
 from jeto_identity.audit.models import AuditEvent
 from jeto_identity.connections.models import ApplicationConnection, OAuthClient, ProgrammeApplication
 from jeto_identity.core.organizations import Membership, Organization, OrganizationDomain, Role
+from jeto_identity.core.sessions import UserSession
 from jeto_identity.core.users import User
 from jeto_identity.mfa.models import EncryptedTOTPDevice
+from jeto_identity.mfa.webauthn.models import WebAuthnDevice
 from jeto_identity.orgadmin.models import Invitation, Plan
 from jeto_identity.provider.models import AuthenticationContext, RelyingParty
 from jeto_identity.provisioning.models import ScimGroup, ScimToken, ScimUser
@@ -33,4 +35,6 @@ __all__ = [
     "ScimUser",
     "SSOConnection",
     "User",
+    "UserSession",
+    "WebAuthnDevice",
 ]

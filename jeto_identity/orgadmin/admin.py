@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from jeto_identity.core import access
 from jeto_identity.core.users import normalize_email
-from jeto_identity.mfa.admin import mfa_enabled, reset_mfa
+from jeto_identity.mfa.admin import enrolled_factors, mfa_enabled, reset_mfa
 from jeto_identity.models import (
     Membership,
     Organization,
@@ -133,6 +133,16 @@ class OrganizationForm(forms.ModelForm):
     other way in (a lockout only a platform admin can lift): switching it on needs an enabled SSO connection, for
     everyone, superusers included."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        grace = self.fields.get("phishing_resistant_grace_days")
+        if grace is not None:
+            grace.required = False  # left empty (or absent): keep the organisation's current grace period
+
+    def clean_phishing_resistant_grace_days(self) -> int:
+        value = self.cleaned_data.get("phishing_resistant_grace_days")
+        return self.instance.phishing_resistant_grace_days if value is None else value
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         # The plan: a policy its plan leaves out can be switched off, never on (docs/admins.md).
@@ -166,6 +176,7 @@ class OrganizationAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug"]}),
         ("Policy", {"fields": ["mfa_required", "sso_enforced", "mfa_after_sso"]}),
+        ("Phishing-resistant sign-in", {"fields": ["phishing_resistant_only", "phishing_resistant_grace_days"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -429,7 +440,16 @@ class JetoUserChangeForm(UserChangeForm):
 class UserAdmin(OrgScopedAdminMixin, DjangoUserAdmin):
     form = JetoUserChangeForm
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_active", "is_staff", mfa_enabled, "last_login"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        mfa_enabled,
+        enrolled_factors,
+        "last_login",
+    ]
     list_filter = ["is_active", "is_staff", "is_superuser"]
     actions = [reset_mfa]
     search_fields = ["email", "first_name", "last_name"]

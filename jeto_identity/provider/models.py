@@ -47,6 +47,15 @@ class AuthenticationContext(models.Model):
     amr = models.JSONField(default=list, blank=True)
     token_family = models.UUIDField(null=True, blank=True, db_index=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    # The signed-in session that authorised the code: ending that session revokes this token family.
+    session = models.ForeignKey(
+        "jeto_identity.UserSession",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,  # written from the session's id without reading the row first
+        related_name="authentication_contexts",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -138,6 +138,7 @@ class JetoOAuth2Validator(ClientCredentialsValidatorMixin, OAuth2Validator):
             if auth_time
             else (request.user.last_login or timezone.now()),
             amr=list(auth.get("amr") or []),
+            session_id=auth.get("session_id") or None,
         )
         return grant
 

@@ -12,11 +12,15 @@ register = template.Library()
 @register.simple_tag
 def mfa_status(user) -> dict:
     if not getattr(user, "is_authenticated", False):
-        return {"enabled": False, "required": False, "codes_left": 0, "last_used": None}
+        return {"enabled": False, "required": False, "codes_left": 0, "last_used": None, "passkeys": 0}
     device = mfa.confirmed_totp_device(user)
+    passkeys = mfa.enrolled_factors(user)["passkeys"]
+    policy = mfa.member_policy(user)
     return {
         "enabled": device is not None,
-        "required": mfa.mfa_required(user),
-        "codes_left": mfa.recovery_codes_left(user) if device else 0,
+        "passkeys": passkeys,
+        "required": policy.mfa_required,
+        "phishing_resistant": policy.phishing_resistant,
+        "codes_left": mfa.recovery_codes_left(user) if device or passkeys else 0,
         "last_used": device.last_used_at if device else None,
     }

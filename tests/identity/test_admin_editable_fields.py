@@ -124,13 +124,25 @@ EXPECTED: dict[str, dict[str, dict[str, Sections | None]]] = {
         **_SHARED,
         # Not the slug. Enforce SSO (which refuses the owner's password sign-in and reset) and MFA after SSO
         # (whether the IdP alone signs the owner in) weigh on the owner: only an owner sets them.
-        "jeto_identity.Organization": _organization(["mfa_required", "name"]),
+        # The "phishing-resistant only" level is an MFA level, which admins set like "require MFA".
+        "jeto_identity.Organization": _organization(
+            ["mfa_required", "name", "phishing_resistant_grace_days", "phishing_resistant_only"]
+        ),
         # Configuring the IdP decides who signs in as each member: an owner's power. Admins only look.
         "jeto_identity.SSOConnection": {"add": NO_ACCESS, "change": {"form": []}},
     },
     Role.OWNER: {
         **_SHARED,
-        "jeto_identity.Organization": _organization(["mfa_after_sso", "mfa_required", "name", "sso_enforced"]),
+        "jeto_identity.Organization": _organization(
+            [
+                "mfa_after_sso",
+                "mfa_required",
+                "name",
+                "phishing_resistant_grace_days",
+                "phishing_resistant_only",
+                "sso_enforced",
+            ]
+        ),
         "jeto_identity.SSOConnection": {
             "add": {"form": sorted(["connection_id", "organization", *_SSO_FIELDS])},
             "change": {"form": _SSO_FIELDS},  # the organisation is fixed once created

@@ -31,6 +31,8 @@ PRODUCTION_ENV = {
     # https-only redirect URIs (RFC 9700 2.1); a deployment serving native apps keeps http for loopback.
     "OIDC_REDIRECT_URI_SCHEMES": "https",
     "CLIENT_SECRET_PEPPER": "pepper-for-the-deploy-check-0123456789abcdef",
+    "JETO_WEBAUTHN_RP_ID": "example.com",
+    "JETO_WEBAUTHN_ORIGINS": "https://id.example.com",
 }
 
 

@@ -78,3 +78,23 @@ def test_a_token_issued_by_one_node_is_accepted_by_the_other(nodes):
     # And the Jeto API on the other node accepts it as a bearer token.
     api = requests.get(b.url + "/api/v1/organization", headers={"Authorization": f"Bearer {token}"}, timeout=15)
     assert api.status_code == 200, api.text
+
+
+def test_a_session_ended_on_one_node_is_signed_out_on_the_other(nodes):
+    a, b = nodes
+    laptop, phone = requests.Session(), requests.Session()
+    assert _sign_in(laptop, a.url, "alice@example.test", PASSWORD).status_code == 302
+    assert _sign_in(phone, b.url, "alice@example.test", PASSWORD).status_code == 302
+    assert phone.get(b.url + "/account/", timeout=10, allow_redirects=False).status_code == 200  # B has seen it
+    laptop.get(a.url + "/account/security/", timeout=10)
+    token = laptop.cookies.get("csrftoken")
+    ended = laptop.post(
+        a.url + "/account/sessions/end-others/",
+        {"csrfmiddlewaretoken": token},
+        headers={"Referer": a.url},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert ended.status_code == 302
+    assert phone.get(b.url + "/account/", timeout=10, allow_redirects=False).status_code == 302
+    assert laptop.get(b.url + "/account/", timeout=10, allow_redirects=False).status_code == 200

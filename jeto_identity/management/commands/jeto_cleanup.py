@@ -1,4 +1,5 @@
-"""``manage.py jeto_cleanup``: expired tokens/grants, audit events past retention, stale lockout rows.
+"""``manage.py jeto_cleanup``: expired tokens/grants, audit events past retention, stale lockout rows, ended
+sessions of the session registry.
 
 Safe to run from cron on every node at once: batches are small and idempotent. Example:
 ``manage.py jeto_cleanup --batch-size 5000 --pause 0.05``.
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand
 
 from jeto_identity.core import cleanup
 
-KINDS = ("tokens", "audit", "lockouts")
+KINDS = ("tokens", "audit", "lockouts", "sessions")
 
 
 class Command(BaseCommand):
@@ -36,6 +37,8 @@ class Command(BaseCommand):
                 work.append(("audit events past retention", events, None))
         if "lockouts" in kinds:
             work.append(("expired lockout rows", cleanup.expired_lockouts(), None))
+        if "sessions" in kinds:
+            work.append(("ended or stale session-registry rows", cleanup.stale_sessions(), None))
         for label, queryset, raw in work:
             deleted = cleanup.delete_in_batches(queryset, batch_size=batch_size, pause=pause, raw=raw)
             self.stdout.write(f"{label}: {deleted} deleted")
