@@ -7,7 +7,7 @@ from jeto_identity.core.organizations import Membership, Organization, Organizat
 from jeto_identity.core.users import User
 from jeto_identity.mfa.models import EncryptedTOTPDevice
 from jeto_identity.provider.models import AuthenticationContext, RelyingParty
-from jeto_identity.sso.models import FederatedIdentity, SSOConnection
+from jeto_identity.sso.models import FederatedIdentity, SAMLConnection, SSOConnection
 from jeto_identity.throttle.models import Lockout
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "OrganizationDomain",
     "RelyingParty",
     "Role",
+    "SAMLConnection",
     "SSOConnection",
     "User",
 ]
