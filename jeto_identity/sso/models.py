@@ -222,7 +222,10 @@ class SAMLConnection(SSOConnection):
         verbose_name = "SAML connection"
 
     def save(self, *args: object, **kwargs: object) -> None:
+        from jeto_identity.sso.saml.keys import ensure_keypair
+
         self.protocol = SAML
+        ensure_keypair(self)
         super().save(*args, **kwargs)
 
 
