@@ -14,6 +14,8 @@ from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
     strict_idp,
 )
 
+from tests.saml_support import saml_idp  # noqa: E402, F401  (SAML test IdP)
+
 # Application connections' fixtures (acme_conn, acme_writer, globex_conn).
 pytest_plugins = ["tests.api_clients_support"]
 

@@ -76,8 +76,10 @@ def parse(xml: str) -> IdPMetadata:
     if len(idps) != 1:
         raise IdPError(f"The metadata must describe exactly one identity provider (it has {len(idps)}).")
     entity_id = idps[0]
-    services = store.service(entity_id, "idpsso_descriptor", "single_sign_on_service", BINDING_HTTP_REDIRECT) or {}
-    locations = [s.get("location") for s in services.get(BINDING_HTTP_REDIRECT, []) if s.get("location")]
+    services = store.service(entity_id, "idpsso_descriptor", "single_sign_on_service", BINDING_HTTP_REDIRECT)
+    if isinstance(services, dict):  # pysaml2 versions differ: {binding: [service]} or [service]
+        services = services.get(BINDING_HTTP_REDIRECT, [])
+    locations = [s.get("location") for s in services or [] if isinstance(s, dict) and s.get("location")]
     if not locations:
         raise IdPError("The metadata has no single sign-on URL with the HTTP-Redirect binding.")
     certs = tuple(dict.fromkeys("".join(c.split()) for _, c in store.certs(entity_id, "idpsso", "signing")))
