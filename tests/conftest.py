@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jeto_identity.models import Membership, Organization, OrganizationDomain, Role, User
+from tests.saml_support import saml_idp  # noqa: F401  (the SAML test IdP)
 from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
     black_hole,
     closed_port,
@@ -13,8 +14,6 @@ from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
     sso_env,
     strict_idp,
 )
-
-from tests.saml_support import saml_idp  # noqa: E402, F401  (SAML test IdP)
 
 # Application connections' fixtures (acme_conn, acme_writer, globex_conn).
 pytest_plugins = ["tests.api_clients_support"]
