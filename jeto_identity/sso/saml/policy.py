@@ -73,8 +73,9 @@ def _check_algorithm(algorithm: str | None, allow_sha1: bool) -> None:
         raise ResponseRejected("algorithm", f"signature algorithm {algorithm!r} is not accepted")
 
 
-def check_document(xml: bytes, *, acs_url: str, allow_sha1: bool) -> None:
-    """Checks on the raw response, before pysaml2 parses it. Raises ``ResponseRejected``."""
+def check_document(xml: bytes, *, acs_url: str, allow_sha1: bool) -> bool:
+    """Checks on the raw response, before pysaml2 parses it: whether its assertion is encrypted. Raises
+    ``ResponseRejected``."""
     root = _parse(xml)
     if root.tag != f"{{{SAMLP}}}Response":
         raise ResponseRejected("malformed", "not a SAML Response")
@@ -98,6 +99,7 @@ def check_document(xml: bytes, *, acs_url: str, allow_sha1: bool) -> None:
         raise ResponseRejected("wrapping", f"{assertions + encrypted} assertions (exactly one is accepted)")
     if root.get("Destination") != acs_url:
         raise ResponseRejected("destination", "the response is addressed to another URL")
+    return encrypted == 1
 
 
 def _check_signature_algorithms(signature: Any, allow_sha1: bool) -> None:
@@ -109,11 +111,11 @@ def _check_signature_algorithms(signature: Any, allow_sha1: bool) -> None:
         _check_algorithm(getattr(reference.digest_method, "algorithm", None), allow_sha1)
 
 
-def check_parsed(response: Any, *, sp_entity_id: str, acs_url: str, allow_sha1: bool) -> None:
+def check_parsed(response: Any, *, sp_entity_id: str, acs_url: str, allow_sha1: bool, encrypted: bool) -> None:
     """Checks on pysaml2's ``AuthnResponse`` after it verified the signatures. Raises ``ResponseRejected``."""
     assertion = response.assertion
-    if assertion is None:
-        raise ResponseRejected("no_assertion")
+    if assertion is None:  # pysaml2 goes on without the assertion it couldn't decrypt
+        raise ResponseRejected("decrypt" if encrypted else "no_assertion")
     _check_signature_algorithms(getattr(response.response, "signature", None), allow_sha1)
     _check_signature_algorithms(getattr(assertion, "signature", None), allow_sha1)
     conditions = assertion.conditions

@@ -118,7 +118,8 @@ def _parse(request: HttpRequest, connection: Any, raw: str, outstanding: dict[st
     except StatusError as exc:
         raise ResponseRejected("idp_status", exc.__class__.__name__) from None
     except VerificationError as exc:
-        raise ResponseRejected("recipient", str(exc)[:100]) from None
+        reason = "conditions" if "Condition" in str(exc) else "subject_confirmation"
+        raise ResponseRejected(reason, str(exc)[:100]) from None
     except http.IdPError:
         raise
     except Exception as exc:  # pysaml2 raises bare Exception (audience), SAMLError, ValueError, XML errors…
@@ -135,11 +136,17 @@ def consume(request: HttpRequest, connection: Any) -> ConsumedResponse:
     xml = _decode(raw)
     acs = sp.acs_url(request, connection)
     sp_entity = sp.entity_id(request, connection)
-    policy.check_document(xml, acs_url=acs, allow_sha1=bool(connection.saml_allow_sha1))
+    encrypted = policy.check_document(xml, acs_url=acs, allow_sha1=bool(connection.saml_allow_sha1))
     meta = metadata.current(connection)
     outstanding = _outstanding(request, connection)
     response = _parse(request, connection, raw, outstanding)
-    policy.check_parsed(response, sp_entity_id=sp_entity, acs_url=acs, allow_sha1=bool(connection.saml_allow_sha1))
+    policy.check_parsed(
+        response,
+        sp_entity_id=sp_entity,
+        acs_url=acs,
+        allow_sha1=bool(connection.saml_allow_sha1),
+        encrypted=encrypted,
+    )
     issuer = response.assertion.issuer.text.strip() if response.assertion.issuer is not None else ""
     if issuer != meta.entity_id:
         raise ResponseRejected("issuer", "the assertion was issued by another IdP")
