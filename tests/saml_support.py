@@ -274,3 +274,44 @@ class SAMLJourney:
 def saml_idp(tmp_path) -> TestIdP:
     require_xmlsec1()
     return TestIdP(tmp_path)
+
+
+class MetadataServer:
+    """Serves documents on loopback, as an IdP publishes its metadata (``documents[path] = bytes``)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        documents: dict[str, bytes] = {}
+        self.documents = documents
+        self.hits = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                outer.hits += 1
+                body = documents.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "application/samlmetadata+xml")
+                self.end_headers()
+                self.wfile.write(body or b"not found")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def metadata_server():
+    server = MetadataServer()
+    yield server
+    server.close()
