@@ -65,12 +65,13 @@ class SAMLConnectionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role_claim"].help_text = (
-            "Attribute carrying groups or roles: “groups” for the mapped groups attribute (see attribute mapping), "
-            "or an attribute name. Empty: no mapping."
-        )
+        if "role_claim" in self.fields:
+            self.fields["role_claim"].help_text = (
+                "Attribute carrying groups or roles: “groups” for the mapped groups attribute (see attribute "
+                "mapping), or an attribute name. Empty: no mapping."
+            )
         if self.instance.pk:
-            self.fields.pop("connection_id")
+            self.fields.pop("connection_id", None)
         elif not self.is_bound:
             self.initial["connection_id"] = uuid.uuid4()
 
