@@ -188,3 +188,30 @@ def test_test_connection_needs_post(client, acme_admin, acme, saml_idp):
     connection = make_saml_connection(acme, saml_idp)
     client.force_login(acme_admin)
     assert client.get(f"{ADMIN}{connection.pk}/test/").status_code == 403
+
+
+def test_system_checks_for_saml(settings, monkeypatch):
+    import shutil
+
+    from jeto_identity.sso.checks import check_saml
+
+    assert check_saml(None) == [] or shutil.which("xmlsec1") is None
+    for bad in (-1, 601, "60", True):
+        settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "SSO_SAML_CLOCK_SKEW": bad}
+        assert "jeto_identity.E110" in [m.id for m in check_saml(None)], bad
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "SSO_SAML_CLOCK_SKEW": 400}
+    assert "jeto_identity.W110" in [m.id for m in check_saml(None)]
+    settings.JETO_IDENTITY = {
+        **settings.JETO_IDENTITY,
+        "SSO_SAML_CLOCK_SKEW": 60,
+        "SSO_SAML_XMLSEC1": "no-such-xmlsec1",
+    }
+    assert [m.id for m in check_saml(None)] == ["jeto_identity.W111"]
+
+
+def test_a_missing_xmlsec1_gives_a_clear_page_not_a_500(client, acme, saml_idp, acme_member, settings):
+    connection = make_saml_connection(acme, saml_idp)
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "SSO_SAML_XMLSEC1": "/nonexistent/xmlsec1"}
+    client.post("/login/", {"email": "max@acme.test"})
+    response = client.get(f"/sso/{connection.public_id}/saml/start/")
+    assert response.status_code == 502 and b"misconfigured" in response.content
