@@ -31,12 +31,12 @@ browser:
 	  else echo "Installing Debian's chromium for the browser tests: sudo apt-get install -y chromium"; sudo apt-get install -y chromium; fi; \
 	fi
 
-# Debian's xmlsec1 (pysaml2 verifies SAML signatures with it); php-cli and simplesamlphp: the external SAML IdP
-# of the end-to-end tests.
+# Debian's xmlsec1 (pysaml2 verifies SAML signatures with it); php-cli, php-xml, php-mbstring and simplesamlphp:
+# the external SAML IdP the tests start.
 saml-tools:
-	@if ! command -v xmlsec1 >/dev/null 2>&1 || [ ! -d /usr/share/simplesamlphp ] || ! command -v php >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = "0" ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xmlsec1 php-cli simplesamlphp) >/dev/null; \
-	  else echo "Installing Debian's xmlsec1, php-cli and simplesamlphp for the SAML tests"; sudo apt-get install -y --no-install-recommends xmlsec1 php-cli simplesamlphp; fi; \
+	@if ! command -v xmlsec1 >/dev/null 2>&1 || [ ! -d /usr/share/simplesamlphp ] || ! php -m 2>/dev/null | grep -qx dom; then \
+	  if [ "$$(id -u)" = "0" ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xmlsec1 php-cli php-xml php-mbstring simplesamlphp) >/dev/null; \
+	  else echo "Installing Debian's xmlsec1, php-cli, php-xml, php-mbstring and simplesamlphp for the SAML tests"; sudo apt-get install -y --no-install-recommends xmlsec1 php-cli php-xml php-mbstring simplesamlphp; fi; \
 	fi
 
 lint: install
