@@ -12,9 +12,10 @@ import html
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import pytest
 import requests
@@ -35,11 +36,14 @@ USERS = {
 
 def require_simplesamlphp() -> None:
     php = shutil.which("php")
-    missing = [name for name, ok in (("php-cli", php), ("simplesamlphp", SSP_WWW.is_dir())) if not ok]
-    if php and not missing:
+    modules = subprocess.run([php, "-m"], capture_output=True, text=True).stdout.split() if php else []
+    checks = (("php-cli", php), ("php-xml", "dom" in modules), ("simplesamlphp", SSP_WWW.is_dir()))
+    missing = [name for name, ok in checks if not ok]
+    if not missing:
         return
     message = (
-        f"{', '.join(missing)} not installed (make test installs them: apt-get install php-cli php-xml simplesamlphp)"
+        f"{', '.join(missing)} not installed "
+        "(make test installs them: apt-get install php-cli php-xml php-mbstring simplesamlphp)"
     )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
@@ -169,6 +173,11 @@ $metadata['__DYNAMIC:1__'] = [
         if "SAMLResponse" not in fields or action is None:
             return {"page": answer.text}
         return {"action": html.unescape(action.group(1)), **{k: html.unescape(v) for k, v in fields.items()}}
+
+    def idp_initiated(self, sp_entity_id: str, username: str) -> dict[str, str]:
+        """Sign in from the IdP's side (unsolicited SSO, as from an app portal): the auto-post form it answers."""
+        url = f"{self.url}/saml2/idp/SSOService.php?" + urlencode({"spentityid": sp_entity_id})
+        return self.login(url, username)
 
     def stop(self) -> None:
         self.server.stop()
