@@ -144,11 +144,25 @@ def test_a_comment_inside_the_signed_nameid_is_refused(client, journey, acme_mem
     assert_refused(client, tampered, "xml_comment")
 
 
-def test_a_nameid_with_surrounding_whitespace_is_refused(client, journey, acme_member):
+@pytest.mark.parametrize("padded", [f" {NAME_ID} ", f"{NAME_ID}\n", f"{NAME_ID}\u200b"])
+def test_a_nameid_with_surrounding_whitespace_or_control_characters_is_refused(client, journey, acme_member, padded):
     def pad(response):
-        response.assertion[0].subject.name_id.text = f" {NAME_ID}\n"
+        response.assertion[0].subject.name_id.text = padded
 
     assert_refused(client, journey.sign_in(EMAIL, NAME_ID, mutate=pad), "bad_nameid")
+
+
+def test_an_element_sharing_the_signed_assertions_id_is_refused(client, journey, acme_member):
+    """Two elements with one ID: which one a signature reference means is up to the parser (wrapping)."""
+
+    def duplicate_id(xml: str) -> str:
+        assertion_id = re.search(r'<\w+:Assertion\b[^>]*\bID="([^"]+)"', xml).group(1)
+        prefix = re.search(r"<(\w+):Response", xml).group(1)
+        issuer_end = xml.index(">", xml.index("</", xml.index(":Issuer"))) + 1
+        decoy = f'<{prefix}:Extensions><x:Decoy xmlns:x="urn:decoy" ID="{assertion_id}"/></{prefix}:Extensions>'
+        return xml[:issuer_end] + decoy + xml[issuer_end:]
+
+    assert_refused(client, journey.sign_in(EMAIL, NAME_ID, tamper=duplicate_id), "wrapping")
 
 
 def test_a_document_type_declaration_is_refused(client, journey, acme_member):

@@ -265,6 +265,20 @@ def test_idp_down_at_refresh_keeps_the_last_metadata_and_the_sign_in_goes_on(
     assert client.session.get(SESSION_KEY) == str(acme_member.pk)
 
 
+def test_idp_down_without_any_metadata_yet_gives_a_clear_page_within_the_timeout(
+    client, acme, black_hole, settings, acme_member
+):
+    settings.JETO_IDENTITY = {**settings.JETO_IDENTITY, "SSO_HTTP_TIMEOUT": 0.5}
+    connection = SAMLConnection(organization=acme, name="Down", enabled=True)
+    connection.saml_metadata_url = f"http://127.0.0.1:{black_hole}/md"
+    connection.save()
+    client.post("/login/", {"email": "max@acme.test"})
+    began = time.monotonic()
+    response = client.get(f"/sso/{connection.public_id}/saml/start/")
+    assert time.monotonic() - began < 10
+    assert response.status_code == 502 and b"isn&#x27;t responding" in response.content
+
+
 def test_misconfigured_connection_gives_a_clear_502_page(client, acme, saml_idp, acme_member):
     connection = make_saml_connection(acme, saml_idp)
     SAMLConnection.objects.filter(pk=connection.pk).update(saml_metadata_xml="<not-metadata/>")

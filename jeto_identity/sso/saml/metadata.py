@@ -165,7 +165,7 @@ def refresh(connection, *, keep_entity_id: bool = True) -> IdPMetadata:
 
 def refresh_if_stale(connection) -> None:
     """At sign-in: refetch metadata older than ``SSO_METADATA_CACHE_SECONDS`` (one node at a time). A failure
-    keeps the last good copy and is logged; the sign-in goes on with it."""
+    keeps the last good copy and is logged; the sign-in goes on with it. Without any copy, the failure is raised."""
     if not connection.saml_metadata_url:
         return
     max_age = datetime.timedelta(seconds=int(jeto_settings.SSO_METADATA_CACHE_SECONDS))
@@ -177,6 +177,8 @@ def refresh_if_stale(connection) -> None:
     try:
         refresh(connection)
     except IdPError as exc:
+        if not connection.saml_metadata_xml:
+            raise
         logger.warning("SAML metadata refresh for connection %s failed, keeping the last copy: %s", connection.pk, exc)
     finally:
         cache.delete(_refresh_lock_key(connection))
