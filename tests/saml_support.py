@@ -3,7 +3,8 @@ here, signing with Debian's xmlsec1 — the same way a real IdP signs, so our SP
 
 ``TestIdP.response`` builds a response to one of our AuthnRequests; ``mutate`` edits the pysaml2 objects before
 they are signed (the IdP signs the altered content: wrong audience, expired…), ``tamper`` edits the XML after
-(the signature no longer covers it). The external-IdP journeys use simplesamlphp (``tests/e2e``).
+(the signature no longer covers it). The journeys against an IdP we did not write use SimpleSAMLphp
+(``tests/simplesamlphp_support.py``).
 """
 
 from __future__ import annotations
