@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint browser clean
+.PHONY: run test install lint browser saml-tools clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -31,11 +31,19 @@ browser:
 	  else echo "Installing Debian's chromium for the browser tests: sudo apt-get install -y chromium"; sudo apt-get install -y chromium; fi; \
 	fi
 
+# Debian's xmlsec1 (pysaml2 verifies SAML signatures with it); php-cli, php-xml, php-mbstring and simplesamlphp:
+# the external SAML IdP the tests start.
+saml-tools:
+	@if ! command -v xmlsec1 >/dev/null 2>&1 || [ ! -d /usr/share/simplesamlphp ] || ! php -m 2>/dev/null | grep -qx dom; then \
+	  if [ "$$(id -u)" = "0" ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xmlsec1 php-cli php-xml php-mbstring simplesamlphp) >/dev/null; \
+	  else echo "Installing Debian's xmlsec1, php-cli, php-xml, php-mbstring and simplesamlphp for the SAML tests"; sudo apt-get install -y --no-install-recommends xmlsec1 php-cli php-xml php-mbstring simplesamlphp; fi; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.test_settings
 
-test: install browser lint
+test: install browser saml-tools lint
 	$(BIN)/pytest
 
 clean:

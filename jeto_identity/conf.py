@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     # Allow IdPs on http:// and on loopback/private addresses. For development and tests only: in production an
     # org admin could otherwise make the server fetch internal URLs.
     "SSO_ALLOW_LOCAL_IDPS": False,
+    # SAML: seconds of clock difference allowed with an IdP on NotBefore / NotOnOrAfter / IssueInstant.
+    "SSO_SAML_CLOCK_SKEW": 60,
+    # SAML: the xmlsec1 program pysaml2 verifies signatures with (Debian's xmlsec1); a path, or a name on PATH.
+    "SSO_SAML_XMLSEC1": "xmlsec1",
     # --- Application connections (client-credentials clients) ---
     # Older name of KEYS["client_secret_pepper"] (the client-secret hash, ClientSecretHasher); still read.
     "CLIENT_SECRET_PEPPER": "",

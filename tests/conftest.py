@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jeto_identity.models import Membership, Organization, OrganizationDomain, Role, User
+from tests.saml_support import metadata_server, saml_idp  # noqa: F401  (the SAML test IdP)
+from tests.simplesamlphp_support import simplesamlphp  # noqa: F401  (an external SAML IdP)
 from tests.sso_support import (  # noqa: F401  (shared SSO fixtures)
     black_hole,
     closed_port,

@@ -11,7 +11,7 @@ from jeto_identity.mfa.webauthn.models import WebAuthnDevice
 from jeto_identity.orgadmin.models import Invitation, Plan
 from jeto_identity.provider.models import AuthenticationContext, RelyingParty
 from jeto_identity.provisioning.models import ScimGroup, ScimToken, ScimUser
-from jeto_identity.sso.models import FederatedIdentity, SSOConnection
+from jeto_identity.sso.models import FederatedIdentity, SAMLConnection, SSOConnection
 from jeto_identity.throttle.models import Lockout
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "ScimGroup",
     "ScimToken",
     "ScimUser",
+    "SAMLConnection",
     "SSOConnection",
     "User",
     "UserSession",

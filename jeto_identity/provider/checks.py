@@ -15,8 +15,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from jeto_identity.provider.settings import OIDC_SCOPES
 
 HELPER_HINT = (
-    "Set OAUTH2_PROVIDER = oauth2_provider_settings(...) from jeto_identity.provider.settings "
-    "(docs/integrators.md)."
+    "Set OAUTH2_PROVIDER = oauth2_provider_settings(...) from jeto_identity.provider.settings (docs/integrators.md)."
 )
 # URL name in DOT's namespace -> the view of ours (or a subclass) that must answer it.
 PROVIDER_VIEWS = {
@@ -112,8 +111,7 @@ def _scopes(oauth2_settings: Any) -> list[CheckMessage]:
     if "openid" not in scopes:
         return [
             Error(
-                "OAUTH2_PROVIDER['SCOPES'] has no 'openid': every sign-in by a relying party fails with "
-                "invalid_scope.",
+                "OAUTH2_PROVIDER['SCOPES'] has no 'openid': every sign-in by a relying party fails with invalid_scope.",
                 hint=HELPER_HINT,
                 id="jeto_identity.E307",
             )

@@ -22,7 +22,7 @@ from jeto_identity.models import FederatedIdentity, Organization, SSOConnection
 from jeto_identity.orgadmin import plans
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin, SystemRecordAdminMixin
 from jeto_identity.sso import http
-from jeto_identity.sso.models import PROVISIONABLE_ROLES, normalize_issuer
+from jeto_identity.sso.models import OIDC, PROVISIONABLE_ROLES, normalize_issuer
 from jeto_identity.sso.oidc import metadata
 
 ROLE_VALUES = {value for value, _ in PROVISIONABLE_ROLES}
@@ -61,6 +61,9 @@ class SSOConnectionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("issuer", "client_id"):  # optional in the table (SAML rows have neither), not for OIDC
+            if name in self.fields:
+                self.fields[name].required = True
         if self.instance.pk:
             self.fields.pop("connection_id")
         elif not self.is_bound:
@@ -225,12 +228,12 @@ class FederatedIdentityAdminBase(admin.ModelAdmin):
         return False
 
 
-@admin.register(SSOConnection)
-class SSOConnectionAdmin(OrgScopedAdminMixin, SSOConnectionAdminBase):
+class OwnerConfiguresMixin:
     """An organisation's owners connect its IdP (see docs/sso-admins.md); its admins see it read-only.
 
     The IdP decides who signs in as each member, so configuring it is an owner's power, like granting the owner
     role. A connection never moves to another organisation except by a platform admin (and then loses its links).
+    Shared by the OIDC and SAML connection admins.
     """
 
     def _owner_may(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -259,6 +262,14 @@ class SSOConnectionAdmin(OrgScopedAdminMixin, SSOConnectionAdminBase):
         return field
 
 
+@admin.register(SSOConnection)
+class SSOConnectionAdmin(OwnerConfiguresMixin, OrgScopedAdminMixin, SSOConnectionAdminBase):
+    """OpenID Connect connections (SAML ones have their own page: ``sso.saml.admin``)."""
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).filter(protocol=OIDC)
+
+
 @admin.register(FederatedIdentity)
 class FederatedIdentityAdmin(SystemRecordAdminMixin, OrgScopedAdminMixin, FederatedIdentityAdminBase):
     """Unlinking someone is managing their account: an org admin unlinks only people they may manage (never an
@@ -274,3 +285,6 @@ class FederatedIdentityAdmin(SystemRecordAdminMixin, OrgScopedAdminMixin, Federa
         if not all(access.can_manage_user(request.user, link.user) for link in queryset.select_related("user")):
             raise PermissionDenied
         super().delete_queryset(request, queryset)
+
+
+from jeto_identity.sso.saml import admin as saml_admin  # noqa: E402, F401  (registers the SAML connection admin)

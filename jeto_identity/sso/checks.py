@@ -1,4 +1,4 @@
-"""System checks for single sign-on (IDs ``jeto_identity.E10x`` / ``W10x``)."""
+"""System checks for single sign-on (IDs ``jeto_identity.E10x`` / ``W10x``; SAML ``E11x`` / ``W11x``)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,46 @@ def check_sso(app_configs, **kwargs) -> list[CheckMessage]:
                 "JETO_IDENTITY['SSO_ALLOW_LOCAL_IDPS'] is on outside DEBUG: org admins can make the server fetch "
                 "http:// and private-network URLs.",
                 id="jeto_identity.W102",
+            )
+        )
+    return messages
+
+
+@register(Tags.security)
+def check_saml(app_configs, **kwargs) -> list[CheckMessage]:
+    """SAML connections: the xmlsec1 program pysaml2 verifies signatures with, and a sane clock skew."""
+    import shutil
+
+    from jeto_identity.conf import jeto_settings
+
+    messages: list[CheckMessage] = []
+    skew = jeto_settings.SSO_SAML_CLOCK_SKEW
+    if isinstance(skew, bool) or not isinstance(skew, int) or not 0 <= skew <= 600:
+        messages.append(
+            Error(
+                f"JETO_IDENTITY['SSO_SAML_CLOCK_SKEW'] is {skew!r}: it must be a whole number of seconds from 0 to "
+                "600.",
+                hint="The default, 60, absorbs ordinary clock drift; keep the servers on NTP.",
+                id="jeto_identity.E110",
+            )
+        )
+    elif skew > 300:
+        messages.append(
+            Warning(
+                f"JETO_IDENTITY['SSO_SAML_CLOCK_SKEW'] is {skew} s: an expired SAML assertion stays usable that long.",
+                hint="Keep it at 60-120 s and fix the clocks (NTP) instead.",
+                id="jeto_identity.W110",
+            )
+        )
+    xmlsec1 = jeto_settings.SSO_SAML_XMLSEC1 or "xmlsec1"
+    if shutil.which(xmlsec1) is None:
+        messages.append(
+            Warning(
+                f"The xmlsec1 program ({xmlsec1!r}) is not installed: SAML connections can't verify their IdP's "
+                "signatures, so every SAML sign-in fails (with a clear page, never unverified).",
+                hint="Install Debian's xmlsec1 (apt-get install xmlsec1), or set JETO_IDENTITY['SSO_SAML_XMLSEC1'] "
+                "to its path.",
+                id="jeto_identity.W111",
             )
         )
     return messages

@@ -70,12 +70,12 @@ def _read_bounded(response: requests.Response, deadline: float, what: str) -> by
     return b"".join(chunks)
 
 
-def get_json(url: str, what: str) -> dict[str, Any]:
-    """GET a JSON object from the IdP: timeout, no redirects, bounded size, plain-words errors."""
+def get_bytes(url: str, what: str, accept: str = "*/*") -> bytes:
+    """GET a document from the IdP: address rules, timeout, no redirects, bounded size, plain-words errors."""
     check_url(url, what)
     try:
         with requests.get(
-            url, timeout=timeout(), allow_redirects=False, stream=True, headers={"Accept": "application/json"}
+            url, timeout=timeout(), allow_redirects=False, stream=True, headers={"Accept": accept}
         ) as response:
             if response.status_code != 200:
                 raise IdPError(f"The {what} answered HTTP {response.status_code} (expected 200) at {url}.")
@@ -88,6 +88,12 @@ def get_json(url: str, what: str) -> dict[str, Any]:
         raise IdPError(f"Fetching the {what} failed: {exc.__class__.__name__}.") from exc
     if len(body) > MAX_BODY_BYTES:
         raise IdPError(f"The {what} is larger than {MAX_BODY_BYTES // 1024} KiB.")
+    return body
+
+
+def get_json(url: str, what: str) -> dict[str, Any]:
+    """GET a JSON object from the IdP (see ``get_bytes``)."""
+    body = get_bytes(url, what, accept="application/json")
     try:
         data = requests.models.complexjson.loads(body)
     except ValueError as exc:

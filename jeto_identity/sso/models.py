@@ -1,4 +1,9 @@
-"""Single sign-on: an organisation's own OpenID Provider, and the identities it has linked to our users."""
+"""Single sign-on: an organisation's own IdP (OpenID Connect or SAML 2.0), and the identities it linked to our users.
+
+One table holds both kinds of connection (``protocol``), so routing, "enforce SSO", the one-enabled-connection rule
+and the links (``FederatedIdentity``) are the same for both. The SAML-only columns start with ``saml_``;
+``SAMLConnection`` is a proxy over the SAML rows, with its own admin page.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,19 @@ from jeto_identity.core.organizations import Organization, Role
 
 DEFAULT_SCOPES = "openid email profile"
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+
+OIDC = "oidc"
+SAML = "saml"
+PROTOCOLS = [(OIDC, "OpenID Connect"), (SAML, "SAML 2.0")]
+
+NAMEID_PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+NAMEID_FORMATS = [
+    (NAMEID_PERSISTENT, "Persistent (an opaque, stable ID: recommended)"),
+    (NAMEID_EMAIL, "Email address"),
+    (NAMEID_UNSPECIFIED, "Unspecified (the IdP chooses)"),
+]
 
 # Roles an IdP may grant. Ownership is only ever handed over by an owner, in admin.
 PROVISIONABLE_ROLES = [(Role.MEMBER.value, Role.MEMBER.label), (Role.ADMIN.value, Role.ADMIN.label)]
@@ -32,12 +50,14 @@ class SSOConnection(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sso_connections")
     name = models.CharField(max_length=100, help_text="Shown to you only, e.g. “Okta production”.")
+    protocol = models.CharField(max_length=8, choices=PROTOCOLS, default=OIDC, editable=False)
     issuer = models.URLField(
         "issuer",
         max_length=500,
+        blank=True,
         help_text="The IdP's issuer, or its discovery URL (ending in /.well-known/openid-configuration).",
     )
-    client_id = models.CharField("client ID", max_length=255)
+    client_id = models.CharField("client ID", max_length=255, blank=True)
     client_secret_encrypted = models.TextField(editable=False, blank=True)
     scopes = models.CharField(
         max_length=300, default=DEFAULT_SCOPES, help_text="Space-separated; must include openid and email."
@@ -67,6 +87,73 @@ class SSOConnection(models.Model):
         help_text='Claim value → role, e.g. {"jeto-admins": "admin"}. Roles: member, admin. With a role claim '
         "set, the role is updated at every sign-in; no match gives the default role. Owners are never changed.",
     )
+    # ---- SAML 2.0 only (jeto_identity.sso.saml) ----
+    saml_metadata_url = models.URLField(
+        "IdP metadata URL",
+        max_length=1000,
+        blank=True,
+        help_text="Where your IdP publishes its SAML metadata. Fetched on save, then refreshed regularly "
+        "(certificate rollover is picked up by itself).",
+    )
+    saml_metadata_xml = models.TextField(
+        "IdP metadata XML",
+        blank=True,
+        help_text="Or paste (or upload) the IdP's metadata XML. Filled in from the URL when one is set.",
+    )
+    saml_metadata_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    saml_idp_entity_id = models.CharField(
+        "IdP entity ID",
+        max_length=1000,
+        blank=True,
+        help_text="The IdP's entity ID (issuer). Read from the metadata when there is some; otherwise enter it "
+        "with the SSO URL and certificate by hand.",
+    )
+    saml_idp_sso_url = models.URLField(
+        "IdP single sign-on URL",
+        max_length=1000,
+        blank=True,
+        help_text="HTTP-Redirect binding. Only without metadata.",
+    )
+    saml_idp_certificates = models.TextField(
+        "IdP signing certificates",
+        blank=True,
+        help_text="PEM, one or more (during a certificate rollover, paste both). Only without metadata.",
+    )
+    saml_sp_certificate = models.TextField(editable=False, blank=True)
+    saml_sp_key_encrypted = models.TextField(editable=False, blank=True)
+    saml_sign_requests = models.BooleanField(
+        "sign authentication requests",
+        default=True,
+        help_text="Sign our AuthnRequests (give the IdP our certificate: it is in our metadata).",
+    )
+    saml_nameid_format = models.CharField(
+        "NameID format", max_length=100, choices=NAMEID_FORMATS, default=NAMEID_PERSISTENT
+    )
+    saml_attribute_mapping = models.JSONField(
+        "attribute mapping",
+        default=dict,
+        blank=True,
+        help_text='Our field → the IdP’s attribute name(s), e.g. {"email": ["mail"], "groups": ["memberOf"]}. '
+        "Fields: email, given_name, family_name, groups. Empty fields use the defaults for Entra ID, Okta, "
+        "Google Workspace, AD FS and Keycloak.",
+    )
+    saml_trust_email = models.BooleanField(
+        "trust the IdP's email addresses",
+        default=True,
+        help_text="Treat the email address the IdP asserts as verified (its directory owns your verified domain). "
+        "Existing accounts are only linked when this is on.",
+    )
+    saml_allow_idp_initiated = models.BooleanField(
+        "allow IdP-initiated sign-in",
+        default=False,
+        help_text="Accept responses we didn't ask for (sign-in from the IdP's app portal). Off is safer: read "
+        "the risks in the SSO admin guide first.",
+    )
+    saml_allow_sha1 = models.BooleanField(
+        "allow SHA-1 signatures",
+        default=False,
+        help_text="For a legacy IdP that can't sign with SHA-256. SHA-1 signatures can be forged: leave off.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,8 +173,19 @@ class SSOConnection(models.Model):
         return f"{self.name} ({self.organization})"
 
     def save(self, *args: object, **kwargs: object) -> None:
-        self.issuer = normalize_issuer(self.issuer)
+        if self.protocol == OIDC:
+            self.issuer = normalize_issuer(self.issuer)
         super().save(*args, **kwargs)
+
+    @property
+    def is_saml(self) -> bool:
+        return self.protocol == SAML
+
+    def idp_identity(self) -> list[object]:
+        """What makes this connection's subjects meaningful: a link made under other values must not be used."""
+        if self.is_saml:
+            return [self.protocol, self.saml_idp_entity_id, self.organization_id]
+        return [self.issuer, self.client_id, self.organization_id]
 
     @property
     def discovery_url(self) -> str:
@@ -109,11 +207,33 @@ class SSOConnection(models.Model):
         return self.scopes.split()
 
 
+class SAMLConnectionManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(protocol=SAML)
+
+
+class SAMLConnection(SSOConnection):
+    """The SAML 2.0 rows of ``SSOConnection`` (their own admin page and form)."""
+
+    objects = SAMLConnectionManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "SAML connection"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        from jeto_identity.sso.saml.keys import ensure_keypair
+
+        self.protocol = SAML
+        ensure_keypair(self)
+        super().save(*args, **kwargs)
+
+
 class FederatedIdentity(models.Model):
     """A person at an IdP (the connection's ``sub``) linked to one of our users. Never matched on email alone."""
 
     connection = models.ForeignKey(SSOConnection, on_delete=models.CASCADE, related_name="identities")
-    subject = models.CharField("subject (sub)", max_length=255)
+    subject = models.CharField("subject (sub or NameID)", max_length=255)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="federated_identities")
     email = models.EmailField(max_length=254, blank=True, help_text="As the IdP last asserted it.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,8 +2,9 @@
 
 The rules that keep one organisation's IdP inside its own organisation (docs/security.md):
 
-* a federated identity is keyed on (connection, sub), never on email alone; repointing a connection at another
-  IdP (issuer, client ID or organisation changed) drops its links;
+* a federated identity is keyed on (connection, sub) — the SAML NameID is its ``sub`` — never on email alone;
+  repointing a connection at another IdP (issuer, client ID, SAML entity ID or organisation changed) drops its
+  links;
 * whoever a connection signs in as must have an email in a *verified* domain of that connection's organisation,
   at every sign-in (so a link can't outlive a change of email or of domain ownership);
 * an existing account is linked only when the IdP asserts the email is verified, and only when the account is
@@ -12,6 +13,11 @@ The rules that keep one organisation's IdP inside its own organisation (docs/sec
   never linked silently: its holder confirms the link once with their password and their own second factor;
 * JIT creates only accounts that don't exist yet (through the adapter's ``provision_user``);
 * a platform superuser is never signed in through an organisation's IdP.
+
+Both connection types (``sso.oidc``, ``sso.saml``) reduce what their IdP proved to a dict of claims in OIDC's
+vocabulary (``sub``, ``email``, the connection's email-verified claim, ``given_name``, ``family_name``, the role
+claim) and hand it to ``federated_sign_in``; ``finish_federated_login`` then passes the user to the login pipeline.
+Whether a connection may route anyone at all is decided by ``connection_may_route`` alone.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jeto_identity.adapter import get_adapter
+from jeto_identity.audit import services as audit
 from jeto_identity.core.organizations import ADMIN_ROLES, Role, verified_domain_owner
 from jeto_identity.core.users import normalize_email
 from jeto_identity.login import services as login_service
@@ -89,10 +96,23 @@ def connection_usable(connection: SSOConnection | None) -> bool:
     return connection is not None and connection.enabled and sso_entitled(connection.organization_id)
 
 
+def connection_may_route(connection: SSOConnection | None) -> bool:
+    """May this connection send anyone to its IdP and sign them in? The one place that decides it (start, callback,
+    ACS, routing, link confirmation) for every connection type: enabled, and the organisation's plan includes SSO."""
+    return connection_usable(connection)
+
+
 def enabled_connection(organization: Organization | None) -> SSOConnection | None:
     if organization is None or not sso_entitled(organization):
         return None
-    return SSOConnection.objects.filter(organization=organization, enabled=True).first()
+    connection = SSOConnection.objects.filter(organization=organization, enabled=True).first()
+    return connection if connection_may_route(connection) else None
+
+
+def routable_connection(public_id: Any) -> SSOConnection | None:
+    """The connection a start, callback or ACS URL names, if it may route; None otherwise (the view's 404)."""
+    connection = SSOConnection.objects.select_related("organization").filter(public_id=public_id).first()
+    return connection if connection_may_route(connection) else None
 
 
 def connection_for_email(email: str) -> SSOConnection | None:
@@ -101,7 +121,8 @@ def connection_for_email(email: str) -> SSOConnection | None:
 
 
 def start_url(connection: SSOConnection) -> str:
-    return reverse("jeto_identity:sso_start", kwargs={"connection_id": connection.public_id})
+    name = "jeto_identity:saml_start" if connection.is_saml else "jeto_identity:sso_start"
+    return reverse(name, kwargs={"connection_id": connection.public_id})
 
 
 def email_router(request: HttpRequest, pending: login_service.PendingLogin) -> str | None:
@@ -449,7 +470,7 @@ def begin_link_confirmation(request: HttpRequest, connection: SSOConnection, exc
 
 def _idp_identity(connection: SSOConnection) -> list[Any]:
     """What makes a connection's ``sub`` meaningful: a link asked for under other values must not be made."""
-    return [connection.issuer, connection.client_id, connection.organization_id]
+    return connection.idp_identity()
 
 
 def pending_link(request: HttpRequest) -> PendingLink | None:
@@ -461,13 +482,7 @@ def pending_link(request: HttpRequest) -> PendingLink | None:
     if not isinstance(state, dict):
         return None
     fresh = 0 <= time.time() - int(state.get("at") or 0) <= int(jeto_settings.SSO_STATE_MAX_AGE)
-    connection = (
-        SSOConnection.objects.select_related("organization")
-        .filter(public_id=state.get("connection"), enabled=True)
-        .first()
-        if fresh
-        else None
-    )
+    connection = routable_connection(state.get("connection")) if fresh else None
     if connection is not None and state.get("idp") != _idp_identity(connection):
         connection = None  # repointed since the IdP asked: its sub means nothing at the new one
     user = User.objects.filter(pk=state.get("user_id"), is_active=True).first() if connection else None
@@ -513,3 +528,74 @@ def link_confirmation_stage(request: HttpRequest, user: User, pending: login_ser
         return reverse("jeto_identity:sso_link_confirm")
     login_service.add_factor(request, pending, "fed")
     return None
+
+
+# ---- one federated sign-in, whatever the connection type ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """What ``federated_sign_in`` decided: exactly one of the three is set."""
+
+    user: User | None = None
+    link_confirmation: LinkConfirmationRequired | None = None
+    refusal: SSOLoginRefused | None = None
+
+
+def federated_sign_in(request: HttpRequest, connection: SSOConnection, claims: dict[str, Any]) -> SignInOutcome:
+    """Apply the rules to what the IdP proved (``resolve_user``) and audit the result. Logs nobody in."""
+    try:
+        user = resolve_user(connection, claims)
+    except LinkConfirmationRequired as exc:
+        audit.record(
+            audit.SSO_LINK_CONFIRMATION,
+            request=request,
+            subject=exc.user,
+            organization=connection.organization,
+            reason="confirmation_required",
+            connection=connection.name,
+        )
+        return SignInOutcome(link_confirmation=exc)
+    except SSOLoginRefused as exc:
+        logger.warning("federated sign-in refused via connection %s: %s", connection.pk, exc.reason)
+        audit.record(
+            audit.SSO_SIGN_IN,
+            request=request,
+            subject=str(claims.get("email") or claims.get("sub") or ""),
+            organization=connection.organization,
+            outcome=audit.DENIED,
+            reason=exc.reason,
+            connection=connection.name,
+        )
+        return SignInOutcome(refusal=exc)
+    audit.record(
+        audit.SSO_SIGN_IN,
+        request=request,
+        subject=user,
+        organization=connection.organization,
+        connection=connection.name,
+    )
+    return SignInOutcome(user=user)
+
+
+def record_rejected_response(request: HttpRequest, connection: SSOConnection, reason: str) -> None:
+    """Audit an IdP response we refused before any rule ran (bad signature, replay, wrong audience…)."""
+    audit.record(
+        audit.SSO_SIGN_IN,
+        request=request,
+        subject="",
+        organization=connection.organization,
+        outcome=audit.DENIED,
+        reason=reason,
+        connection=connection.name,
+    )
+
+
+def finish_federated_login(
+    request: HttpRequest, connection: SSOConnection, user: User, pending: login_service.PendingLogin
+) -> str | None:
+    """Hand a user the IdP signed in to the login pipeline (``fed`` first factor): the next stage's URL, or None
+    when the sign-in is complete. Remembers which organisation's IdP it was (for "MFA after SSO")."""
+    request.session[FEDERATED_ORG_SESSION_KEY] = connection.organization_id
+    request.session.pop(BREAK_GLASS_SESSION_KEY, None)
+    return login_service.first_factor_passed(request, pending, user, "fed")

@@ -31,6 +31,7 @@ from jeto_identity.models import (
     Plan,
     ProgrammeApplication,
     RelyingParty,
+    SAMLConnection,
     ScimGroup,
     ScimToken,
     ScimUser,
@@ -78,6 +79,12 @@ class Objects:
             Membership: lambda: Membership.objects.get(user=self.member, organization=self.org),
             User: lambda: self.member,
             SSOConnection: self.sso,
+            SAMLConnection: lambda: SAMLConnection.objects.create(
+                organization=self.org,
+                name=f"{self.org.name} SAML IdP",
+                saml_idp_entity_id="https://idp.example/saml",
+                saml_idp_sso_url="https://idp.example/saml/sso",
+            ),
             FederatedIdentity: lambda: FederatedIdentity.objects.create(
                 connection=self.sso(), subject=f"sub-{self.tag}", user=self.member, email=self.member.email
             ),

@@ -119,6 +119,27 @@ _SSO_FIELDS = [
     "scopes",
 ]
 
+_SAML_FIELDS = [
+    "default_role",
+    "enabled",
+    "jit_provisioning",
+    "metadata_file",
+    "name",
+    "role_claim",
+    "role_mapping",
+    "saml_allow_idp_initiated",
+    "saml_allow_sha1",
+    "saml_attribute_mapping",
+    "saml_idp_certificates",
+    "saml_idp_entity_id",
+    "saml_idp_sso_url",
+    "saml_metadata_url",
+    "saml_metadata_xml",
+    "saml_nameid_format",
+    "saml_sign_requests",
+    "saml_trust_email",
+]
+
 EXPECTED: dict[str, dict[str, dict[str, Sections | None]]] = {
     Role.ADMIN: {
         **_SHARED,
@@ -130,6 +151,7 @@ EXPECTED: dict[str, dict[str, dict[str, Sections | None]]] = {
         ),
         # Configuring the IdP decides who signs in as each member: an owner's power. Admins only look.
         "jeto_identity.SSOConnection": {"add": NO_ACCESS, "change": {"form": []}},
+        "jeto_identity.SAMLConnection": {"add": NO_ACCESS, "change": {"form": []}},
     },
     Role.OWNER: {
         **_SHARED,
@@ -146,6 +168,10 @@ EXPECTED: dict[str, dict[str, dict[str, Sections | None]]] = {
         "jeto_identity.SSOConnection": {
             "add": {"form": sorted(["connection_id", "organization", *_SSO_FIELDS])},
             "change": {"form": _SSO_FIELDS},  # the organisation is fixed once created
+        },
+        "jeto_identity.SAMLConnection": {
+            "add": {"form": sorted(["connection_id", "organization", *_SAML_FIELDS])},
+            "change": {"form": _SAML_FIELDS},
         },
     },
 }

@@ -368,7 +368,6 @@ def test_a_deactivated_user_loses_codes_tokens_and_refresh(member_client, regist
     assert exchange(member_client, registration, pending_code, pending_verifier).json()["error"] == "invalid_grant"
 
 
-
 # --- failed client authentication: challenged with the scheme the client used (RFC 6749 5.2) ----------------
 
 

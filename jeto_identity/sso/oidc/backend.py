@@ -27,7 +27,6 @@ from django.utils.crypto import constant_time_compare
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from requests.auth import HTTPBasicAuth
 
-from jeto_identity.audit import services as audit
 from jeto_identity.conf import jeto_settings
 from jeto_identity.models import SSOConnection
 from jeto_identity.sso import http
@@ -226,40 +225,11 @@ class OrganizationOIDCBackend(OIDCAuthenticationBackend):
     def get_or_create_user(self, access_token: str | None, id_token: str, payload: dict[str, Any]):
         assert self.connection is not None
         claims = self.get_userinfo(access_token, id_token, payload)
-        connection = self.connection
-        try:
-            user = sso_service.resolve_user(connection, claims)
-        except sso_service.LinkConfirmationRequired as exc:
+        outcome = sso_service.federated_sign_in(self.request, self.connection, claims)
+        if outcome.link_confirmation is not None:
             # Not signed in yet: the callback view asks the account's holder to confirm with their credentials.
-            self.request.jeto_sso_link_confirmation = exc
-            audit.record(
-                audit.SSO_LINK_CONFIRMATION,
-                request=self.request,
-                subject=exc.user,
-                organization=connection.organization,
-                reason="confirmation_required",
-                connection=connection.name,
-            )
-            return None
-        except sso_service.SSOLoginRefused as exc:
-            logger.warning("federated sign-in refused via connection %s: %s", connection.pk, exc.reason)
-            self.refusal = exc
-            self.request.jeto_sso_refusal = exc
-            audit.record(
-                audit.SSO_SIGN_IN,
-                request=self.request,
-                subject=str(claims.get("email") or claims.get("sub") or ""),
-                organization=connection.organization,
-                outcome=audit.DENIED,
-                reason=exc.reason,
-                connection=connection.name,
-            )
-            return None
-        audit.record(
-            audit.SSO_SIGN_IN,
-            request=self.request,
-            subject=user,
-            organization=connection.organization,
-            connection=connection.name,
-        )
-        return user
+            self.request.jeto_sso_link_confirmation = outcome.link_confirmation
+        if outcome.refusal is not None:
+            self.refusal = outcome.refusal
+            self.request.jeto_sso_refusal = outcome.refusal
+        return outcome.user

@@ -42,10 +42,8 @@ STATES_KEY = "oidc_states"  # mozilla's session key
 
 
 def _connection(connection_id: Any) -> SSOConnection:
-    connection = (
-        SSOConnection.objects.select_related("organization").filter(public_id=connection_id, enabled=True).first()
-    )
-    if connection is None or not sso_service.connection_usable(connection):
+    connection = sso_service.routable_connection(connection_id)
+    if connection is None or connection.is_saml:
         raise Http404("No such single sign-on connection.")
     return connection
 
@@ -205,7 +203,5 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
         pending = login_service.PendingLogin.load(self.request)
         if pending is None:
             return self._refused()
-        self.request.session[sso_service.FEDERATED_ORG_SESSION_KEY] = self.connection.organization_id
-        self.request.session.pop(sso_service.BREAK_GLASS_SESSION_KEY, None)
-        next_stage = login_service.first_factor_passed(self.request, pending, self.user, "fed")
+        next_stage = sso_service.finish_federated_login(self.request, self.connection, self.user, pending)
         return HttpResponseRedirect(next_stage or safe_next_url(pending.next_url))
