@@ -161,6 +161,14 @@ def _session_id_of_key(session_key: str | None) -> str | None:
     """The registry id kept in a Django session, by its key, with whatever engine is configured."""
     if not session_key:
         return None
+    from jeto_identity.core.middleware import current_request
+
+    session = getattr(current_request(), "session", None)
+    if session is not None and session.session_key == session_key:
+        # This request's own session, as it is now: a key just rotated (``login()``, a password change) may not be
+        # stored yet, whatever the engine, so it is not read back from the store.
+        value = session.get(SESSION_ID_KEY)
+        return value if isinstance(value, str) else None
     engine = import_module(settings.SESSION_ENGINE)
     try:
         value = engine.SessionStore(session_key=session_key).get(SESSION_ID_KEY)
