@@ -66,9 +66,15 @@ DIAGRAMS = pages_with_diagrams()
 
 
 def test_there_is_a_diagram_for_each_way_in():
-    assert {"flows/password-oidc.md", "flows/sso.md", "flows/mfa.md", "flows/application-connections.md"} <= set(
-        DIAGRAMS
-    )
+    assert {
+        "flows/password-oidc.md",
+        "flows/sso.md",
+        "flows/mfa.md",
+        "flows/passkeys.md",
+        "flows/application-connections.md",
+        "flows/scim.md",
+        "flows/account-security.md",
+    } <= set(DIAGRAMS)
 
 
 @pytest.mark.parametrize(("source", "count"), sorted(DIAGRAMS.items()), ids=sorted(DIAGRAMS))
