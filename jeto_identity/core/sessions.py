@@ -216,7 +216,31 @@ def revoke_tokens(user: object, session_ids: list | None) -> int:
     with transaction.atomic():
         revoked = refresh.update(revoked=timezone.now())
         access.delete()
+        _delete_pending_codes(user, session_ids)
     return revoked
+
+
+def _delete_pending_codes(user: object, session_ids: list | None) -> None:
+    """Codes authorised in those sessions (every one of the user's when None) and not yet redeemed: a code issued
+    just before the session ended would otherwise still buy tokens for up to its lifetime."""
+    from oauth2_provider.models import get_grant_model
+
+    Grant = get_grant_model()
+    grants = Grant.objects.filter(user=user)
+    if session_ids is not None:
+        # AuthenticationContext (provider) keeps each code's SHA-256 and the session it was authorised in.
+        hashes = set(
+            UserSession.objects.filter(pk__in=session_ids)
+            .exclude(authentication_contexts__code_hash=None)
+            .values_list("authentication_contexts__code_hash", flat=True)
+        )
+        doomed = [
+            pk
+            for pk, code in grants.values_list("pk", "code")
+            if hashlib.sha256(code.encode("utf-8")).hexdigest() in hashes
+        ]
+        grants = Grant.objects.filter(pk__in=doomed)
+    grants.delete()
 
 
 def end_user_sessions(user: object, *, keep_session_key: str | None = None, reason: str) -> int:

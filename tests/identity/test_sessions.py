@@ -234,3 +234,44 @@ def test_signing_in_again_in_the_same_browser_leaves_one_open_row(client, acme_m
     open_rows = UserSession.objects.filter(user=acme_member, ended_at__isnull=True)
     assert [str(r.pk) for r in open_rows] == [client.session[sessions.SESSION_ID_KEY]]
     assert client.get("/account/").status_code == 200
+
+
+@pytest.mark.parametrize("keep_this_one", [True, False])
+def test_a_code_authorised_in_an_ended_session_buys_no_tokens(acme_member, password, keep_this_one):
+    """A code issued just before its session ended is deleted with it (it would otherwise work for its lifetime),
+    while a code authorised in the session that is kept still works."""
+    from jeto_identity.core import sessions as registry
+
+    notes = register_rp("Notes", trusted=True)
+    ended_browser, kept_browser = Client(), Client()
+    sign_in(ended_browser, acme_member.email, password)
+    sign_in(kept_browser, acme_member.email, password)
+
+    def pending_code(browser):
+        verifier, challenge = pkce_pair()
+        redirect = browser.get(authorize_url(authorize_params(notes.client.client_id, challenge)))
+        return query(redirect["Location"])["code"], verifier
+
+    def redeem(browser, code, verifier):
+        return browser.post(
+            "/o/token/",
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": verifier,
+                "client_id": notes.client.client_id,
+                "client_secret": notes.client_secret,
+            },
+        )
+
+    ended_code = pending_code(ended_browser)
+    kept_code = pending_code(kept_browser)
+    keep = kept_browser.cookies["sessionid"].value if keep_this_one else None
+    registry.end_user_sessions(acme_member, keep_session_key=keep, reason="test")
+    assert redeem(Client(), *ended_code).json()["error"] == "invalid_grant"
+    kept = redeem(Client(), *kept_code)
+    if keep_this_one:
+        assert kept.status_code == 200 and "id_token" in kept.json()
+    else:
+        assert kept.json()["error"] == "invalid_grant"
