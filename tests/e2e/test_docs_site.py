@@ -66,9 +66,13 @@ DIAGRAMS = pages_with_diagrams()
 
 
 def test_there_is_a_diagram_for_each_way_in():
-    assert {"flows/password-oidc.md", "flows/sso.md", "flows/mfa.md", "flows/application-connections.md"} <= set(
-        DIAGRAMS
-    )
+    assert {
+        "flows/password-oidc.md",
+        "flows/sso.md",
+        "flows/saml.md",
+        "flows/mfa.md",
+        "flows/application-connections.md",
+    } <= set(DIAGRAMS)
 
 
 @pytest.mark.parametrize(("source", "count"), sorted(DIAGRAMS.items()), ids=sorted(DIAGRAMS))
