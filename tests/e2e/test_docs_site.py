@@ -69,6 +69,7 @@ def test_there_is_a_diagram_for_each_way_in():
     assert {
         "flows/password-oidc.md",
         "flows/sso.md",
+        "flows/saml.md",
         "flows/mfa.md",
         "flows/passkeys.md",
         "flows/application-connections.md",
