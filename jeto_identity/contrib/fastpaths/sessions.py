@@ -16,8 +16,8 @@ keeps every signed-in session), written with fewer round trips:
 - **a deleted session is one ``DELETE``**, not a ``SELECT``, ``BEGIN``, ``DELETE``, ``COMMIT`` (Django's delete,
   with its signals, when something listens to ``pre_delete``/``post_delete`` of the session model).
 
-Leans on ``SessionBase``'s private ``_session_key`` and ``_session_cache``; ``tests/identity/test_fastpaths_sessions.py``
-checks the behaviour against Django's engine.
+Leans on ``SessionBase``'s private ``_session_key`` and ``_session_cache``;
+``tests/identity/test_fastpaths_sessions.py`` checks the behaviour against Django's engine.
 """
 
 from __future__ import annotations
