@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,7 @@ from saml2.sigver import pre_signature_part, signed_instance_factory
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 from jeto_identity.models import SAMLConnection
+from tests.requirements import missing
 
 IDP_ENTITY_ID = "https://idp.example.test/saml/metadata"
 IDP_SSO_URL = "https://idp.example.test/saml/sso"
@@ -43,10 +43,8 @@ def require_xmlsec1() -> str:
     path = shutil.which("xmlsec1")
     if path:
         return path
-    message = "xmlsec1 is not installed (make test installs it: apt-get install xmlsec1)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing("xmlsec1 is not installed (make test installs it: apt-get install xmlsec1)")  # fails in CI, else skips
+    return ""
 
 
 def make_keypair(directory: Path, name: str) -> tuple[Path, Path, str]:

@@ -130,7 +130,39 @@ def _redirect_uri(request: HttpRequest, public_id: Any) -> str:
     return request.build_absolute_uri(reverse("jeto_identity:sso_callback", kwargs={"connection_id": public_id}))
 
 
-class SSOConnectionAdminBase(admin.ModelAdmin):
+class ConnectionTestAdminMixin:
+    """"Test connection" for a connection type's admin: a POST-only button on the change page
+    (``<id>/test/``) and the list's action both report ``check_connection(connection)`` as a message."""
+
+    def check_connection(self, connection: Any) -> tuple[bool, list[str]]:
+        raise NotImplementedError
+
+    def _admin_name(self, view: str) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{view}"
+
+    def get_urls(self):
+        test_url = path(
+            "<int:object_id>/test/", self.admin_site.admin_view(self.test_view), name=self._admin_name("test")
+        )
+        return [test_url, *super().get_urls()]
+
+    def test_view(self, request: HttpRequest, object_id: int):
+        if request.method != "POST":
+            raise PermissionDenied
+        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        self._report(request, obj)
+        return HttpResponseRedirect(reverse(f"admin:{self._admin_name('change')}", args=[obj.pk]))
+
+    def _report(self, request: HttpRequest, connection: Any) -> None:
+        ok, lines = self.check_connection(connection)
+        level = messages.SUCCESS if ok else messages.ERROR
+        verdict = "works" if ok else "has a problem"
+        self.message_user(request, f"“{connection.name}” {verdict}: " + " ".join(lines), level)
+
+
+class SSOConnectionAdminBase(ConnectionTestAdminMixin, admin.ModelAdmin):
     """The connection form, its redirect URI and the "Test connection" action; scoped by ``SSOConnectionAdmin``."""
 
     form = SSOConnectionForm
@@ -180,35 +212,14 @@ class SSOConnectionAdminBase(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         metadata.forget(obj)
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:object_id>/test/",
-                self.admin_site.admin_view(self.test_view),
-                name="jeto_identity_ssoconnection_test",
-            ),
-            *super().get_urls(),
-        ]
-
-    def test_view(self, request: HttpRequest, object_id: int):
-        if request.method != "POST":
-            raise PermissionDenied
-        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
-        if not self.has_view_permission(request, obj):
-            raise PermissionDenied
-        self._report(request, obj)
-        return HttpResponseRedirect(reverse("admin:jeto_identity_ssoconnection_change", args=[obj.pk]))
-
     @admin.action(description="Test connection (fetch discovery and signing keys)")
     def test_connection(self, request: HttpRequest, queryset):
         for connection in queryset:
             self._report(request, connection)
 
-    def _report(self, request: HttpRequest, connection: SSOConnection) -> None:
+    def check_connection(self, connection: SSOConnection) -> tuple[bool, list[str]]:
         report = metadata.test_connection(connection)
-        level = messages.SUCCESS if report.ok else messages.ERROR
-        verdict = "works" if report.ok else "has a problem"
-        self.message_user(request, f"“{connection.name}” {verdict}: " + " ".join(report.lines), level)
+        return report.ok, report.lines
 
 
 class FederatedIdentityAdminBase(admin.ModelAdmin):

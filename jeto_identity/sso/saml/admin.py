@@ -10,11 +10,10 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from jeto_identity.core import crypto
@@ -22,7 +21,7 @@ from jeto_identity.models import SAMLConnection
 from jeto_identity.orgadmin import plans
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin
 from jeto_identity.sso import http
-from jeto_identity.sso.admin import ROLE_VALUES, OwnerConfiguresMixin
+from jeto_identity.sso.admin import ROLE_VALUES, ConnectionTestAdminMixin, OwnerConfiguresMixin
 from jeto_identity.sso.saml import attributes, metadata
 from jeto_identity.sso.saml.keys import certificate_body
 
@@ -207,7 +206,7 @@ def sp_values(request: HttpRequest, public_id: Any, connection: SAMLConnection |
     return values
 
 
-class SAMLConnectionAdminBase(admin.ModelAdmin):
+class SAMLConnectionAdminBase(ConnectionTestAdminMixin, admin.ModelAdmin):
     form = SAMLConnectionForm
     change_form_template = "admin/jeto_identity/samlconnection/change_form.html"
     list_display = ["name", "organization", "saml_idp_entity_id", "enabled", "jit_provisioning", "default_role"]
@@ -268,35 +267,13 @@ class SAMLConnectionAdminBase(admin.ModelAdmin):
             context["sso_test_url"] = reverse("admin:jeto_identity_samlconnection_test", args=[obj.pk])
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:object_id>/test/",
-                self.admin_site.admin_view(self.test_view),
-                name="jeto_identity_samlconnection_test",
-            ),
-            *super().get_urls(),
-        ]
-
-    def test_view(self, request: HttpRequest, object_id: int):
-        if request.method != "POST":
-            raise PermissionDenied
-        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
-        if not self.has_view_permission(request, obj):
-            raise PermissionDenied
-        self._report(request, obj)
-        return HttpResponseRedirect(reverse("admin:jeto_identity_samlconnection_change", args=[obj.pk]))
-
     @admin.action(description="Test connection (read the IdP metadata, refresh it from its URL)")
     def test_connection(self, request: HttpRequest, queryset):
         for connection in queryset:
             self._report(request, connection)
 
-    def _report(self, request: HttpRequest, connection: SAMLConnection) -> None:
-        ok, lines = test_connection(connection)
-        level = messages.SUCCESS if ok else messages.ERROR
-        verdict = "works" if ok else "has a problem"
-        self.message_user(request, f"“{connection.name}” {verdict}: " + " ".join(lines), level)
+    def check_connection(self, connection: SAMLConnection) -> tuple[bool, list[str]]:
+        return test_connection(connection)
 
 
 def test_connection(connection: SAMLConnection) -> tuple[bool, list[str]]:
