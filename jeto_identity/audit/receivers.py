@@ -60,7 +60,8 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
         request=request,
         actor=user,
         subject=user,
-        organization=audit.organization_for(user),
+        # The MFA stage of this sign-in may have read the user's organisations already.
+        organization=audit.organization_for(user, organizations=getattr(request, "jeto_sign_in_organizations", None)),
         amr=amr,
         method="sso" if "fed" in amr else ("password" if "pwd" in amr else "other"),
     )

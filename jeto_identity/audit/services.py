@@ -12,7 +12,7 @@ import ipaddress
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.http import HttpRequest
@@ -123,7 +123,7 @@ EVENTS: dict[str, str] = {
     MFA_REMOVED: "Second factor removed",
     SESSIONS_ENDED: "Sessions ended",
     APP_ACCESS_REVOKED: "Application access revoked",
-    REPORTED_NOT_ME: "Reported \"this wasn't me\"",
+    REPORTED_NOT_ME: 'Reported "this wasn\'t me"',
 }
 
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"
@@ -214,13 +214,20 @@ def _valid_ip(value: str) -> str | None:
         return None
 
 
-def organization_for(user: User | None = None, email: str = "") -> Organization | None:
-    """The organisation a person's event belongs to: their email's verified domain, else their only membership."""
+def organization_for(
+    user: User | None = None, email: str = "", *, organizations: Sequence[Organization] | None = None
+) -> Organization | None:
+    """The organisation a person's event belongs to: their email's verified domain, else their only membership.
+
+    ``organizations``: every organisation the user belongs to, when this request has just read them (the sign-in
+    stage's ``mfa.standing``), so they are not read again."""
     email = normalize_email(email or getattr(user, "email", "") or "")
     if "@" in email:
         owner = verified_domain_owner(email.rsplit("@", 1)[1])
         if owner is not None:
             return owner
+    if organizations is not None:
+        return organizations[0] if len(organizations) == 1 else None
     if user is not None and getattr(user, "pk", None):
         # The organisation comes with the membership (one query); a second membership means "not one".
         memberships = list(Membership.objects.filter(user_id=user.pk).select_related("organization").order_by()[:2])

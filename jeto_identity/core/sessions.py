@@ -138,8 +138,12 @@ def register(request: HttpRequest, user: object, *, announce: bool = True) -> Us
     new_device = mark not in marks
     if new_device:
         request.jeto_device_cookie = signing.dumps([mark, *marks][:_DEVICE_MAX_USERS], salt=_DEVICE_SALT)
-        # A first sign-in ever is not a "new device": only a browser other than those used before.
-        new_device = UserSession.objects.filter(user=user).exclude(pk=row.pk).exists()
+        # A first sign-in ever is not a "new device": only a browser other than those used before. The pipeline
+        # knows from last_login (read before login() stamped it); otherwise, or when it was never stamped, an
+        # earlier session row decides.
+        new_device = bool(getattr(request, "jeto_signed_in_before", False)) or (
+            UserSession.objects.filter(user=user).exclude(pk=row.pk).exists()
+        )
     session_started.send(sender=UserSession, session=row, user=user, request=request, new_device=new_device)
     return row
 

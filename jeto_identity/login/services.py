@@ -93,20 +93,22 @@ def first_factor_passed(
     no stage needs the user, ``complete()`` signs them in within this request and Django's ``login()`` rotates
     the key; rotating it once more first would only write and delete a session row no browser ever saw. So the
     key rotates here unless this request ended signed in (a stage's URL, an abandoned login or an error all
-    rotate it).
+    rotate it). A stage that raises gets the key rotated and the session stored at once: a 500 is never saved by
+    ``SessionMiddleware``, and a session engine may move the old row only when the session is saved.
     """
     pending.user_id = str(user.pk)
     pending.email = user.email
     pending.amr = [method, *(m for m in also if m != method)]
     pending.save(request)
-    signed_in = False
     try:
         url = advance(request, pending, user)
-        signed_in = url is None and request.session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)
-        return url
-    finally:
-        if not signed_in:
-            request.session.cycle_key()
+    except BaseException:
+        request.session.cycle_key()
+        request.session.save()  # the old key is retired now, whatever answer the error becomes
+        raise
+    if not (url is None and request.session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)):
+        request.session.cycle_key()
+    return url
 
 
 def advance(request: HttpRequest, pending: PendingLogin, user: User | None = None) -> str | None:
@@ -138,6 +140,8 @@ def complete(request: HttpRequest, user: User, amr: list[str]) -> None:
     """Sign in: Django's login() rotates the session key; record how and when the user authenticated."""
     request.session.pop(PENDING_KEY, None)
     request.jeto_amr = list(amr)  # for the user_logged_in audit receiver (the session may be flushed)
+    # For the session registry's "new device" check: read before login() stamps last_login.
+    request.jeto_signed_in_before = user.last_login is not None
     login(request, user, backend=BACKEND)
     request.session[AMR_SESSION_KEY] = list(amr)
     request.session[AUTH_TIME_SESSION_KEY] = int(time.time())

@@ -69,7 +69,8 @@ class MFAPolicyMiddleware:
             if isinstance(getattr(user, "otp_device", None), WebAuthnDevice):
                 return None
             return self._phishing_resistant_gate(request, user, view_name)
-        if mfa.has_mfa(user):
+        standing = mfa.standing(user)  # one query: the user's factors and organisations' policies
+        if standing.has_mfa:
             if view_name == "jeto_identity:logout":
                 return None
             next_url = request.get_full_path() if request.method == "GET" else ""
@@ -80,7 +81,7 @@ class MFAPolicyMiddleware:
             return None
         is_admin = bool(match and "admin" in match.namespaces)
         admin_gate = is_admin and user.is_staff and jeto_settings.ADMIN_REQUIRES_MFA
-        policy = mfa.member_policy(user)  # one query for both levels
+        policy = standing.policy
         if policy.phishing_resistant.required:
             messages.info(request, "Your organisation requires a passkey or security key. Add one to continue.")
             return _redirect("jeto_identity:passkey_add", request.get_full_path() if request.method == "GET" else "")

@@ -130,18 +130,61 @@ class MemberPolicy:
     phishing_resistant: PhishingResistantPolicy = PhishingResistantPolicy()
 
 
+_POLICY_FIELDS = (
+    "mfa_required",
+    "phishing_resistant_only",
+    "phishing_resistant_since",
+    "phishing_resistant_grace_days",
+)
+
+
+def _policy_of(orgs: list[Organization]) -> MemberPolicy:
+    requiring = [org for org in orgs if org.mfa_required or org.phishing_resistant_only]
+    deadlines = [org.phishing_resistant_deadline for org in requiring if org.phishing_resistant_only]
+    strict = PhishingResistantPolicy(required=True, deadline=min(deadlines)) if deadlines else PhishingResistantPolicy()
+    return MemberPolicy(mfa_required=bool(requiring), phishing_resistant=strict)
+
+
 def member_policy(user: User) -> MemberPolicy:
     """``mfa_required`` and the phishing-resistant policy of the user's organisations, in one query."""
     if not getattr(user, "pk", None):
         return MemberPolicy()
-    orgs = list(
-        Organization.objects.filter(memberships__user=user)
-        .filter(Q(mfa_required=True) | Q(phishing_resistant_only=True))
-        .only("mfa_required", "phishing_resistant_only", "phishing_resistant_since", "phishing_resistant_grace_days")
+    return _policy_of(
+        list(
+            Organization.objects.filter(memberships__user=user)
+            .filter(Q(mfa_required=True) | Q(phishing_resistant_only=True))
+            .only(*_POLICY_FIELDS)
+        )
     )
-    deadlines = [org.phishing_resistant_deadline for org in orgs if org.phishing_resistant_only]
-    strict = PhishingResistantPolicy(required=True, deadline=min(deadlines)) if deadlines else PhishingResistantPolicy()
-    return MemberPolicy(mfa_required=bool(orgs), phishing_resistant=strict)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the sign-in stage and the MFA policy middleware ask about a user, read together.
+
+    ``organizations``: every organisation the user is a member of (its name and policy fields loaded), for the
+    sign-in's audit event (``audit.organization_for(..., organizations=)``)."""
+
+    has_mfa: bool
+    policy: MemberPolicy
+    organizations: tuple[Organization, ...]
+
+
+def standing(user: User) -> Standing:
+    """``has_mfa()`` and ``member_policy()`` in one query (two when the user belongs to no organisation)."""
+    if not getattr(user, "pk", None):
+        return Standing(False, MemberPolicy(), ())
+    orgs = list(
+        Organization.objects.filter(memberships__user_id=user.pk)
+        .only("name", *_POLICY_FIELDS)
+        .annotate(
+            user_has_totp=Exists(TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)),
+            user_has_passkey=Exists(WebAuthnDevice.objects.filter(user_id=user.pk, confirmed=True)),
+        )
+        .order_by()
+    )
+    found = (orgs[0].user_has_totp or orgs[0].user_has_passkey) if orgs else has_mfa(user)
+    return Standing(has_mfa=bool(found), policy=_policy_of(orgs), organizations=tuple(orgs))
 
 
 def enrolled_factors(user: User) -> dict[str, int]:

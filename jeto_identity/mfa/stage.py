@@ -49,10 +49,12 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
     after_sso = sso.mfa_required_after_federation(request, pending)
     if after_sso is False:
         return None
-    if mfa.has_mfa(user):
+    standing = mfa.standing(user)  # one query: the user's factors and organisations' policies
+    request.jeto_sign_in_organizations = standing.organizations  # for the sign-in's audit event
+    if standing.has_mfa:
         url = reverse("jeto_identity:mfa_challenge")
     else:
-        policy = mfa.member_policy(user)  # one query for both levels
+        policy = standing.policy
         if policy.phishing_resistant.required:
             url = reverse("jeto_identity:passkey_login_setup")
         elif after_sso or policy.mfa_required:

@@ -117,6 +117,26 @@ def test_new_device_mail_and_its_opt_out(acme_member, password):
     assert len(sent("New sign-in")) == 1
 
 
+def test_a_returning_user_on_a_new_browser_is_told_without_a_search_of_their_sessions(acme_member, password):
+    """last_login (read before the sign-in stamps it) says the user signed in before: no session-table search."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(Client(), acme_member.email, password)
+    UserSession.objects.filter(user=acme_member).delete()  # e.g. signed in before the registry kept rows
+    with CaptureQueriesContext(connection) as queries:
+        sign_in(Client(HTTP_USER_AGENT="Mozilla/5.0 (X11) Firefox/131.0"), acme_member.email, password)
+    assert len(sent("New sign-in")) == 1
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("SELECT") and "usersession" in q["sql"]]
+
+
+def test_a_first_sign_in_ever_is_no_new_device_even_with_an_old_session_row_missing(acme_member, password):
+    acme_member.last_login = None
+    acme_member.save(update_fields=["last_login"])
+    sign_in(Client(), acme_member.email, password)
+    assert sent("New sign-in") == []
+
+
 def test_a_tampered_device_cookie_counts_as_a_new_device(acme_member, password):
     sign_in(Client(), acme_member.email, password)
     browser = Client()

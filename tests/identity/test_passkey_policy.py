@@ -173,8 +173,8 @@ def _policy_queries(user, device=None) -> int:
     return len(queries.captured_queries)
 
 
-def test_policy_middleware_reads_two_rows_for_a_member_without_mfa_and_none_after_a_passkey(acme_member, client):
-    assert _policy_queries(acme_member) == 2  # has a factor? (one EXISTS pair) and the organisations' policy
+def test_policy_middleware_reads_once_for_a_member_without_mfa_and_never_after_a_passkey(acme_member, client):
+    assert _policy_queries(acme_member) == 1  # has a factor? and the organisations' policy, in one query
     from jeto_identity.mfa.webauthn.models import WebAuthnDevice as Device
 
     passkey = Device.objects.create(user=acme_member, name="k", credential_id="abc", public_key=b"k", confirmed=True)

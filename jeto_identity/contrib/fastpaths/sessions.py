@@ -8,9 +8,12 @@ keeps every signed-in session), written with fewer round trips:
   ``create()`` already does when its check races;
 - **no ``BEGIN``/``COMMIT`` around a single statement** outside a transaction: in autocommit one ``INSERT`` or
   ``UPDATE`` is atomic by itself; inside ``atomic()`` a savepoint still protects the caller's transaction;
-- **the key rotated by ``login()`` is stored once**: ``cycle_key()`` draws the new key and deletes the old row
-  at once, as Django does, but the new row is written by the response's save, with the signed-in data (one
-  ``INSERT``), instead of an ``INSERT`` now and an ``UPDATE`` at the end of the request;
+- **the key rotated by ``login()`` is moved in one statement**: ``cycle_key()`` draws the new key at once, as
+  Django does, and the response's save moves the row to it with the signed-in data (one ``UPDATE`` of the key,
+  the data and the expiry), instead of a ``DELETE`` and an ``INSERT`` now and an ``UPDATE`` at the end of the
+  request. The old key never reaches the browser again and, once the row has moved, names nothing; a request
+  that fails before its save leaves the old row as it was before the request (its data never held the sign-in).
+  A session cycled and then flushed deletes the old row too;
 - **a session is read with SQL compiled once** (``lookup.ExactLookup`` by key, the expiry compared in Python as
   the database would), not compiled again for every request that reads it;
 - **a deleted session is one ``DELETE``**, not a ``SELECT``, ``BEGIN``, ``DELETE``, ``COMMIT`` (Django's delete,
@@ -50,6 +53,7 @@ class SessionStore(DatabaseSessionStore):
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
         self._insert_on_save = False
+        self._rotated_from: str | None = None  # the stored row cycle_key() left behind, moved by the next save
 
     def _get_session_from_db(self) -> Any:
         row = _by_key(self.model, router.db_for_read(self.model)).get(self.session_key)
@@ -66,10 +70,10 @@ class SessionStore(DatabaseSessionStore):
         old_key = self.session_key
         self._session_key = self._get_new_session_key()
         self._session_cache = data
+        if not self._insert_on_save:  # cycled twice before a save: the stored row is still the first one
+            self._rotated_from = old_key
         self._insert_on_save = True
         self.modified = True
-        if old_key:
-            self.delete(old_key)
 
     def create(self) -> None:
         while True:
@@ -86,12 +90,32 @@ class SessionStore(DatabaseSessionStore):
             return self.create()
         if self._insert_on_save:
             self._insert_on_save = False
+            old_key, self._rotated_from = self._rotated_from, None
+            if old_key and self._move(old_key):
+                return None
             try:
                 self._write(must_create=True)
             except CreateError:
                 self.create()  # the drawn key was taken (about 2**-165): store under another one
             return None
         return self._write(must_create)
+
+    def _move(self, old_key: str) -> bool:
+        """Store the session under its new key by moving the old row (one ``UPDATE``). False: no row to move."""
+        obj = self.create_model_instance(self._get_session(no_load=True))
+        using = router.db_for_write(self.model, instance=obj)
+        guard: Any = transaction.atomic(using=using) if connections[using].in_atomic_block else contextlib.nullcontext()
+        try:
+            with guard:
+                moved = (
+                    self.model.objects.using(using)
+                    .filter(session_key=old_key)
+                    .update(session_key=obj.session_key, session_data=obj.session_data, expire_date=obj.expire_date)
+                )
+        except IntegrityError:  # the drawn key was taken (about 2**-165): never overwrite that session
+            self.delete(old_key)
+            return False
+        return bool(moved)
 
     def _write(self, must_create: bool) -> None:
         data = self._get_session(no_load=must_create)
@@ -112,12 +136,18 @@ class SessionStore(DatabaseSessionStore):
             raise
 
     def delete(self, session_key: str | None = None) -> None:
+        keys = [session_key]
         if session_key is None:
-            if self.session_key is None:
-                return
-            session_key = self.session_key
+            keys = [key for key in (self.session_key, self._rotated_from) if key]
             self._insert_on_save = False
-        rows = self.model.objects.filter(session_key=session_key)
+            self._rotated_from = None
+            if not keys:
+                return
+        rows = (
+            self.model.objects.filter(session_key__in=keys)
+            if len(keys) > 1
+            else self.model.objects.filter(session_key=keys[0])
+        )
         if signals.pre_delete.has_listeners(self.model) or signals.post_delete.has_listeners(self.model):
             rows.delete()  # someone listens: Django's delete, which sends the signals
         else:

@@ -1,0 +1,85 @@
+"""What a password sign-in reads about the user, and that reading it once answers as the separate reads did.
+
+``mfa.standing`` reads the user's factors and organisations (with their MFA policies) in one query for the sign-in
+stage and the MFA policy middleware; the sign-in's audit event takes the organisation from the same read.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from jeto_identity.mfa import services as mfa
+from jeto_identity.models import AuditEvent, Membership, Organization, Role
+from tests.conftest import sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _same_as_separate_reads(user) -> mfa.Standing:
+    standing = mfa.standing(user)
+    assert standing.has_mfa == mfa.has_mfa(user)
+    assert standing.policy == mfa.member_policy(user)
+    assert {org.pk for org in standing.organizations} == set(
+        Membership.objects.filter(user=user).values_list("organization_id", flat=True)
+    )
+    return standing
+
+
+def test_a_user_in_no_organisation(make_user):
+    user = make_user("solo@example.test")
+    standing = _same_as_separate_reads(user)
+    assert standing == mfa.Standing(False, mfa.MemberPolicy(), ())
+    from jeto_identity.models import EncryptedTOTPDevice
+
+    EncryptedTOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    assert _same_as_separate_reads(user).has_mfa is True  # no organisation row to carry it: read on its own
+
+
+def test_members_with_and_without_factors_and_policies(acme_member, acme, globex):
+    assert _same_as_separate_reads(acme_member).has_mfa is False
+    acme.mfa_required = True
+    acme.save()
+    assert _same_as_separate_reads(acme_member).policy.mfa_required is True
+    Membership.objects.create(user=acme_member, organization=globex, role=Role.MEMBER)
+    globex.phishing_resistant_only = True
+    globex.phishing_resistant_since = timezone.now() - timedelta(days=3)
+    globex.phishing_resistant_grace_days = 7
+    globex.save()
+    standing = _same_as_separate_reads(acme_member)
+    assert standing.policy.phishing_resistant.required and standing.policy.phishing_resistant.in_grace
+    from jeto_identity.mfa.webauthn.models import WebAuthnDevice
+
+    WebAuthnDevice.objects.create(user=acme_member, name="k", credential_id="abc", public_key=b"k", confirmed=True)
+    assert _same_as_separate_reads(acme_member).has_mfa is True
+    WebAuthnDevice.objects.update(confirmed=False)
+    assert _same_as_separate_reads(acme_member).has_mfa is False  # an unconfirmed key counts for nothing
+
+
+def test_a_password_sign_in_reads_the_users_organisations_once(acme_member, password):
+    browser = Client()
+    browser.post("/login/", {"email": acme_member.email})
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.post("/login/password/", {"password": password})
+    assert response.status_code == 302 and response["Location"] == "/account/"
+    membership_reads = [q for q in queries.captured_queries if "jeto_identity_membership" in q["sql"]]
+    assert len(membership_reads) == 1
+    event = AuditEvent.objects.filter(event="sign_in.success").get()
+    assert event.organization_id is not None  # acme.test is Acme's verified domain
+
+
+def test_the_sign_in_event_names_the_only_organisation_and_none_for_two(make_user, acme, globex, password):
+    person = make_user("pat@example.test")  # a domain no organisation owns: the memberships decide
+    Membership.objects.create(user=person, organization=acme, role=Role.MEMBER)
+    sign_in(Client(), person.email, password)
+    assert AuditEvent.objects.filter(event="sign_in.success").get().organization_id == acme.pk
+    Membership.objects.create(user=person, organization=globex, role=Role.MEMBER)
+    sign_in(Client(), person.email, password)
+    latest = AuditEvent.objects.filter(event="sign_in.success").order_by("-id").first()
+    assert latest.organization_id is None and latest.organization == ""
+    assert Organization.objects.count() == 2
