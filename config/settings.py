@@ -109,6 +109,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DB_POOL_MAX_SIZE", default=10),  # >= threads per process that use the database
             "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),  # waiting for a free or new connection
         }
+        # With the fast paths (below), a connection returned healthy this recently is lent without a check.
+        DATABASES["default"]["JETO_POOL_CHECK_IDLE_SECONDS"] = env.float("DB_POOL_CHECK_IDLE_SECONDS", default=0.5)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -280,6 +282,9 @@ if JETO_FASTPATHS:
         CACHES["default"]["BACKEND"] = "jeto_identity.contrib.fastpaths.cache.RedisCache"
     AXES_HANDLER = "jeto_identity.contrib.fastpaths.throttle.CacheHandler"
     SESSION_ENGINE = "jeto_identity.contrib.fastpaths.sessions"  # Django's table and rows, fewer statements
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend; its pool skips the health check of a connection returned moments ago
+        DATABASES["default"]["ENGINE"] = "jeto_identity.contrib.fastpaths.postgresql"
     OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = "jeto_identity.contrib.fastpaths.validators.FastPathsOAuth2Validator"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -43,7 +43,7 @@ def test_defaults_are_sqlite_and_debug_off():
 
 def test_database_url_switches_to_postgres():
     result = _import_settings(SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@127.0.0.1:5432/db")
-    assert result.stdout.split()[0] == "django.db.backends.postgresql"  # Django's own backend
+    assert result.stdout.split()[0] == "jeto_identity.contrib.fastpaths.postgresql"  # Django's, with the fast paths
 
 
 def test_production_without_a_signing_key_refuses_to_start():

@@ -1,0 +1,1 @@
+"""``ENGINE = "jeto_identity.contrib.fastpaths.postgresql"``: see ``base``."""
