@@ -71,9 +71,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
-# A web process (config/wsgi.py) loads its views, then keeps what it loaded out of the garbage collector's
-# generations (docs/operators.md, "Garbage collection").
-GC_FREEZE = env.bool("GC_FREEZE", default=True)
 
 TEMPLATES = [
     {
