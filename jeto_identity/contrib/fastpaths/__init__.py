@@ -13,6 +13,7 @@ A host switches on the pieces it wants (``docs/integrators.md``, "Fast paths"); 
     CACHES["default"]["BACKEND"] = "jeto_identity.contrib.fastpaths.cache.RedisCache"
     AXES_HANDLER = "jeto_identity.contrib.fastpaths.throttle.CacheHandler"
     SESSION_ENGINE = "jeto_identity.contrib.fastpaths.sessions"
+    DATABASES["default"]["ENGINE"] = "jeto_identity.contrib.fastpaths.postgresql"  # with OPTIONS["pool"]
     MIDDLEWARE: "jeto_identity.contrib.fastpaths.csp.CSPMiddleware" instead of "csp.middleware.CSPMiddleware"
 
 Modules:
@@ -25,4 +26,6 @@ Modules:
 - ``throttle``: django-axes' cache handler reading both counters in one ``MGET``;
 - ``csp``: django-csp's middleware building the site-wide policy once;
 - ``sessions``: Django's database sessions in fewer statements (``tests/identity/test_fastpaths_sessions.py``).
+- ``postgresql``: Django's PostgreSQL backend whose pool lends a connection given back healthy moments ago without
+  a health-check round trip (``tests/identity/test_dbpool.py``).
 """
