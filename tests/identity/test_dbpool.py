@@ -1,4 +1,4 @@
-"""The pool's health check skips connections returned healthy moments ago (jeto_identity.core.dbpool)."""
+"""The pool's health check skips connections returned healthy moments ago (the fast paths' PostgreSQL backend)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from psycopg_pool import ConnectionPool
 
-from jeto_identity.core.dbpool import FreshConnections
+from jeto_identity.contrib.fastpaths.postgresql.pool import FreshConnections
 from tests.requirements import require_postgresql
 
 
@@ -39,6 +39,18 @@ def test_a_connection_idle_for_longer_is_checked(monkeypatch):
         now[0] += 0.6
         fresh.check(conn)
     assert check.call_count == 1
+
+
+def test_after_a_failure_every_connection_is_checked_again():
+    fresh = FreshConnections(recent_seconds=60)
+    first, second = Conn(), Conn()
+    fresh.note_returned(first)
+    fresh.note_returned(second)
+    fresh.forget_all()  # one of the pool's connections failed: the database may have restarted
+    with mock.patch.object(ConnectionPool, "check_connection") as check:
+        fresh.check(first)
+        fresh.check(second)
+    assert check.call_count == 2
 
 
 def test_a_failed_check_is_the_pools_to_handle():

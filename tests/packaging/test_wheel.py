@@ -21,7 +21,11 @@ pytestmark = pytest.mark.slow
 
 # Imports allowed to be missing on the declared dependencies: opt-in modules and guarded imports, each with the
 # extra that provides it. Anything else the wheel imports must be a declared dependency.
-OPTIONAL_IMPORTS = {"csp": ("django-csp", "fastpaths"), "redis": ("redis", "fastpaths")}
+OPTIONAL_IMPORTS = {
+    "csp": ("django-csp", "fastpaths"),
+    "redis": ("redis", "fastpaths"),
+    "psycopg_pool": ("psycopg", "fastpaths"),  # psycopg[pool]: the fast paths' PostgreSQL backend
+}
 OPTIONAL_MODULES = ("jeto_identity.contrib.",)
 
 

@@ -2,8 +2,9 @@
 
 ``ENGINE = "jeto_identity.contrib.fastpaths.postgresql"`` with ``OPTIONS["pool"]`` and ``CONN_HEALTH_CHECKS``:
 Django gives the pool ``ConnectionPool.check_connection``, one round trip each time a request borrows a
-connection. This backend gives it ``jeto_identity.core.dbpool.FreshConnections.check`` instead and notes each
-connection it returns without a database error having occurred on it, so a connection back in the pool for less
+connection. This backend gives it ``pool.FreshConnections.check`` instead and notes each connection it returns
+without a database error having occurred on it (a connection that had one makes the pool check every connection
+again), so a connection back in the pool for less
 than ``DATABASES[alias]["JETO_POOL_CHECK_IDLE_SECONDS"]`` (default 0.5 s) is lent without the round trip. Django
 passes the pool its own ``check`` whatever ``OPTIONS["pool"]`` says, so the swap is made on the pool Django built.
 
@@ -19,7 +20,7 @@ from typing import Any
 from django.db.backends.postgresql import base
 from psycopg_pool import ConnectionPool
 
-from jeto_identity.core.dbpool import FreshConnections
+from jeto_identity.contrib.fastpaths.postgresql.pool import FreshConnections
 
 DEFAULT_IDLE_SECONDS = 0.5
 _FRESH: dict[str, FreshConnections] = {}
@@ -43,6 +44,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return pool
 
     def _close(self) -> Any:
-        if self.connection is not None and not self.errors_occurred and self.pool is not None:
-            self._fresh().note_returned(self.connection)
+        if self.connection is not None and self.pool is not None:
+            if self.errors_occurred:
+                self._fresh().forget_all()
+            else:
+                self._fresh().note_returned(self.connection)
         return super()._close()
