@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 
 import qrcode
 import qrcode.image.svg
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -27,7 +27,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.util import random_hex
 
 from jeto_identity.conf import jeto_settings
-from jeto_identity.core import keys
+from jeto_identity.core import keys, sql
 from jeto_identity.mfa import signals, totp_keys
 from jeto_identity.models import EncryptedTOTPDevice as TOTPDevice  # django-otp's TOTPDevice, secret encrypted at rest
 from jeto_identity.models import Membership, Organization, User, WebAuthnDevice
@@ -174,17 +174,25 @@ def standing(user: User) -> Standing:
     """``has_mfa()`` and ``member_policy()`` in one query (two when the user belongs to no organisation)."""
     if not getattr(user, "pk", None):
         return Standing(False, MemberPolicy(), ())
-    orgs = list(
-        Organization.objects.filter(memberships__user_id=user.pk)
-        .only("name", *_POLICY_FIELDS)
-        .annotate(
-            user_has_totp=Exists(TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)),
-            user_has_passkey=Exists(WebAuthnDevice.objects.filter(user_id=user.pk, confirmed=True)),
-        )
-        .order_by()
-    )
+    user_id = User._meta.pk.get_db_prep_value(user.pk, connection)
+    orgs = list(Organization.objects.raw(sql.written_once("standing", _standing_sql), [user_id] * 3))
     found = (orgs[0].user_has_totp or orgs[0].user_has_passkey) if orgs else has_mfa(user)
     return Standing(has_mfa=bool(found), policy=_policy_of(orgs), organizations=tuple(orgs))
+
+
+def _standing_sql(quote: sql.Quote) -> str:
+    """The user's organisations, each with whether the user has a confirmed authenticator app or passkey."""
+
+    def confirmed_of_user(model: type) -> str:
+        user, confirmed = sql.column(model, "user", quote), sql.column(model, "confirmed", quote)
+        return f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} x WHERE x.{user} = %s AND x.{confirmed})"  # noqa: S608
+
+    return (
+        f"SELECT {sql.columns(Organization, 'o', quote)}, {confirmed_of_user(TOTPDevice)} AS user_has_totp,"  # noqa: S608
+        f" {confirmed_of_user(WebAuthnDevice)} AS user_has_passkey FROM {quote(Organization._meta.db_table)} o"
+        f" INNER JOIN {quote(Membership._meta.db_table)} m ON m.{sql.column(Membership, 'organization', quote)}"
+        f" = o.{quote(Organization._meta.pk.column)} WHERE m.{sql.column(Membership, 'user', quote)} = %s"
+    )
 
 
 def enrolled_factors(user: User) -> dict[str, int]:

@@ -70,3 +70,31 @@ def test_an_organisation_saved_in_the_request_is_read_again(acme, in_request):
     acme.sso_enforced = True
     acme.save()
     assert sso.enforcing_organization("sam@acme.test") == acme
+
+
+def test_the_owner_read_answers_as_the_orm_query_with_every_field_loaded(acme, globex):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jeto_identity.models import Organization
+
+    acme.phishing_resistant_only = True
+    acme.phishing_resistant_since = timezone.now() - timedelta(days=2)
+    acme.mfa_required = True
+    acme.save()
+    OrganizationDomain.objects.create(organization=globex, domain="unverified.test", verified=False)
+    for domain in ("acme.test", "ACME.test", "globex.test", "unverified.test", "nobody.test", "acme.test.evil"):
+        expected = (
+            OrganizationDomain.objects.select_related("organization")
+            .filter(domain=OrganizationDomain.normalize(domain), verified=True)
+            .first()
+        )
+        owner = verified_domain_owner(domain)
+        if expected is None:
+            assert owner is None, domain
+            continue
+        assert isinstance(owner, Organization) and owner.pk == expected.organization.pk, domain
+        for field in Organization._meta.concrete_fields:  # converted as the ORM converts them (SQLite dates too)
+            assert getattr(owner, field.attname) == getattr(expected.organization, field.attname), field.name
+        assert not owner.get_deferred_fields()

@@ -251,3 +251,24 @@ def test_a_session_is_read_as_djangos_engine_reads_it_expired_ones_included():
         assert expired.session_key is None  # forgotten: the response will not write under it
     unknown = FastStore("z" * 32)
     assert unknown.load() == {} and unknown.session_key is None
+
+
+def test_saves_go_through_the_orm_with_their_signals_when_something_listens():
+    from django.db.models.signals import post_save
+
+    saved = []
+
+    def listener(sender, instance, created, **kwargs):
+        saved.append((instance.session_key, created))
+
+    post_save.connect(listener, sender=Session)
+    try:
+        store = FastStore()
+        store["k"] = 1
+        store.save()
+        store["k"] = 2
+        store.save()
+    finally:
+        post_save.disconnect(listener, sender=Session)
+    assert saved == [(store.session_key, True), (store.session_key, False)]
+    assert DjangoStore(store.session_key).load() == {"k": 2}

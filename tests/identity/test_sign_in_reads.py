@@ -83,3 +83,19 @@ def test_the_sign_in_event_names_the_only_organisation_and_none_for_two(make_use
     latest = AuditEvent.objects.filter(event="sign_in.success").order_by("-id").first()
     assert latest.organization_id is None and latest.organization == ""
     assert Organization.objects.count() == 2
+
+
+def test_the_user_read_by_email_is_the_orms_row_with_every_field_converted(acme_member, password):
+    from jeto_identity.login.backends import user_by_email
+    from jeto_identity.models import User
+
+    Client().post("/login/", {"email": acme_member.email})
+    sign_in(Client(), acme_member.email, password)  # last_login set: a date the database converts
+    expected = User.objects.get(email=acme_member.email)
+    found = user_by_email(acme_member.email)
+    assert found is not None and found.pk == expected.pk and not found.get_deferred_fields()
+    for field in User._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    assert found.last_login is not None
+    assert user_by_email("nobody@acme.test") is None
+    assert user_by_email(acme_member.email.upper()) is None  # the caller normalises, as with the ORM's exact match

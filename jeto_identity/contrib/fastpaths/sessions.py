@@ -14,6 +14,8 @@ keeps every signed-in session), written with fewer round trips:
   request. The old key never reaches the browser again and, once the row has moved, names nothing; a request
   that fails before its save leaves the old row as it was before the request (its data never held the sign-in).
   A session cycled and then flushed deletes the old row too;
+- **a session is written with SQL compiled once** (its ``INSERT``, ``UPDATE`` and the move; the ORM writes it when
+  the model has other columns or something listens to its saves, which then get their signals);
 - **a session is read with SQL compiled once** (``lookup.ExactLookup`` by key, the expiry compared in Python as
   the database would), not compiled again for every request that reads it;
 - **a deleted session is one ``DELETE``**, not a ``SELECT``, ``BEGIN``, ``DELETE``, ``COMMIT`` (Django's delete,
@@ -47,6 +49,41 @@ def _by_key(model: type, using: str) -> ExactLookup:
     if lookup is None:
         lookup = _LOOKUPS[(model, using)] = ExactLookup(model, "session_key", using=using)
     return lookup
+
+
+_COLUMNS = ("session_key", "session_data", "expire_date")
+_STATEMENTS: dict[tuple[type, str, str], str] = {}
+
+
+def _plain(model: type) -> bool:
+    """Django's three columns and nobody listening to its saves: written with SQL compiled once, else by the ORM."""
+    return tuple(f.attname for f in model._meta.concrete_fields) == _COLUMNS and not (
+        signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
+    )
+
+
+def _values(obj: Any, using: str) -> list[Any]:
+    connection = connections[using]
+    return [obj._meta.get_field(name).get_db_prep_save(getattr(obj, name), connection) for name in _COLUMNS]
+
+
+def _run(model: type, using: str, kind: str, params: list[Any]) -> int:
+    """One INSERT or UPDATE of a session row, its SQL written once per model and database vendor."""
+    connection = connections[using]
+    key = (model, connection.vendor, kind)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        session_key, data, expiry = (quote(model._meta.get_field(name).column) for name in _COLUMNS)
+        sql = _STATEMENTS[key] = {  # names from the model's metadata; every value a parameter
+            "insert": f"INSERT INTO {table} ({session_key}, {data}, {expiry}) VALUES (%s, %s, %s)",  # noqa: S608
+            "update": f"UPDATE {table} SET {data} = %s, {expiry} = %s WHERE {session_key} = %s",  # noqa: S608
+            "move": f"UPDATE {table} SET {session_key} = %s, {data} = %s, {expiry} = %s WHERE {session_key} = %s",  # noqa: S608
+        }[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 class SessionStore(DatabaseSessionStore):
@@ -107,11 +144,14 @@ class SessionStore(DatabaseSessionStore):
         guard: Any = transaction.atomic(using=using) if connections[using].in_atomic_block else contextlib.nullcontext()
         try:
             with guard:
-                moved = (
-                    self.model.objects.using(using)
-                    .filter(session_key=old_key)
-                    .update(session_key=obj.session_key, session_data=obj.session_data, expire_date=obj.expire_date)
-                )
+                if _plain(self.model):
+                    moved = _run(self.model, using, "move", [obj.session_key, *_values(obj, using)[1:], old_key])
+                else:
+                    moved = (
+                        self.model.objects.using(using)
+                        .filter(session_key=old_key)
+                        .update(session_key=obj.session_key, session_data=obj.session_data, expire_date=obj.expire_date)
+                    )
         except IntegrityError:  # the drawn key was taken (about 2**-165): never overwrite that session
             self.delete(old_key)
             return False
@@ -125,7 +165,14 @@ class SessionStore(DatabaseSessionStore):
         guard: Any = transaction.atomic(using=using) if connections[using].in_atomic_block else contextlib.nullcontext()
         try:
             with guard:
-                obj.save(force_insert=must_create, force_update=not must_create, using=using)
+                if not _plain(self.model):
+                    obj.save(force_insert=must_create, force_update=not must_create, using=using)
+                elif must_create:
+                    _run(self.model, using, "insert", _values(obj, using))
+                else:
+                    key, data, expiry = _values(obj, using)
+                    if not _run(self.model, using, "update", [data, expiry, key]):
+                        raise DatabaseError("Forced update did not affect any rows.")  # as Model.save() says
         except IntegrityError:
             if must_create:
                 raise CreateError from None
