@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django_otp.models import Device
 
 from jeto_identity.audit import services as audit
+from jeto_identity.core.organizations import sign_in_organizations
 from jeto_identity.core.users import normalize_email
 from jeto_identity.models import (
     ApplicationConnection,
@@ -61,7 +62,7 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
         actor=user,
         subject=user,
         # The MFA stage of this sign-in may have read the user's organisations already.
-        organization=audit.organization_for(user, organizations=getattr(request, "jeto_sign_in_organizations", None)),
+        organization=audit.organization_for(user, organizations=sign_in_organizations(request, user)),
         amr=amr,
         method="sso" if "fed" in amr else ("password" if "pwd" in amr else "other"),
     )

@@ -237,6 +237,31 @@ def _owner_sql(quote: sql.Quote) -> str:
     )
 
 
+# ---- the organisations a sign-in has just read --------------------------------------------------------------
+
+_SIGN_IN_ORGANIZATIONS = "jeto_sign_in_organizations"
+
+
+def remember_sign_in_organizations(request: Any, user: Any, organizations: Iterable[Organization]) -> None:
+    """The sign-in stage read every organisation of ``user``; the sign-in's audit event may use them.
+    A membership saved or deleted later in the request forgets them (``core.receivers``)."""
+    setattr(request, _SIGN_IN_ORGANIZATIONS, (str(user.pk), tuple(organizations)))
+
+
+def sign_in_organizations(request: Any, user: Any) -> tuple[Organization, ...] | None:
+    """What ``remember_sign_in_organizations`` kept for this user in this request, or None."""
+    kept = getattr(request, _SIGN_IN_ORGANIZATIONS, None)
+    return kept[1] if kept is not None and kept[0] == str(getattr(user, "pk", "")) else None
+
+
+def forget_sign_in_organizations() -> None:
+    from jeto_identity.core.middleware import current_request
+
+    request = current_request()
+    if request is not None and hasattr(request, _SIGN_IN_ORGANIZATIONS):
+        delattr(request, _SIGN_IN_ORGANIZATIONS)
+
+
 def forget_verified_domain_owners() -> None:
     from jeto_identity.core.middleware import current_request
 

@@ -8,7 +8,7 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
 from jeto_identity.core import signals
-from jeto_identity.core.organizations import Membership
+from jeto_identity.core.organizations import Membership, forget_sign_in_organizations
 
 
 def _related(instance: Model, name: str) -> Any:
@@ -29,11 +29,13 @@ def _kwargs(instance: Membership) -> dict[str, Any]:
 
 
 def _membership_saved(sender: Any, instance: Membership, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    forget_sign_in_organizations()
     if created and not raw:
         signals.member_added.send(sender=Membership, **_kwargs(instance))
 
 
 def _membership_deleted(sender: Any, instance: Membership, **kwargs: Any) -> None:
+    forget_sign_in_organizations()
     signals.member_removed.send(sender=Membership, **_kwargs(instance))
 
 

@@ -5,7 +5,8 @@ email, the organisation owning a verified domain, the user's factors and organis
 several times the CPU of running the query. These reads go through ``Model.objects.raw()`` with SQL built here
 once: table and column names come from ``_meta`` (a renamed column follows), values are always parameters, and
 ``raw()`` converts each value as the ORM does (SQLite's dates included). Each has a test comparing it with the ORM
-query it replaces.
+query it replaces. The SQL is written for the default database's vendor: a project routing these models to a
+database of another vendor would need it written per alias.
 """
 
 from __future__ import annotations

@@ -93,41 +93,49 @@ def first_factor_passed(
     no stage needs the user, ``complete()`` signs them in within this request and Django's ``login()`` rotates
     the key; rotating it once more first would only write and delete a session row no browser ever saw. So the
     key rotates here unless this request ended signed in (a stage's URL, an abandoned login or an error all
-    rotate it). A stage that raises gets the key rotated and the session stored at once: a 500 is never saved by
-    ``SessionMiddleware``, and a session engine may move the old row only when the session is saved.
+    rotate it; ``advance`` rotates it when a stage or the sign-in raises).
     """
     pending.user_id = str(user.pk)
     pending.email = user.email
     pending.amr = [method, *(m for m in also if m != method)]
     pending.save(request)
-    try:
-        url = advance(request, pending, user)
-    except BaseException:
-        request.session.cycle_key()
-        request.session.save()  # the old key is retired now, whatever answer the error becomes
-        raise
+    url = advance(request, pending, user)
     if not (url is None and request.session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)):
         request.session.cycle_key()
     return url
 
 
 def advance(request: HttpRequest, pending: PendingLogin, user: User | None = None) -> str | None:
-    """Run the remaining stages; when none needs the user, sign them in and return None.
+    """Run the remaining stages; when none needs the user, sign them in and return None. When one of them (or
+    the sign-in) raises, the session key is retired before the error goes on (``_retire_key``).
 
     ``user``: the pending user as this request already loaded it (the first factor's), to save reading it again;
     an inactive one counts as none, as ``pending.user()`` would.
     """
-    if user is None or str(user.pk) != pending.user_id or not user.is_active:
-        user = pending.user()
-    if user is None:
-        abandon(request)
+    try:
+        if user is None or str(user.pk) != pending.user_id or not user.is_active:
+            user = pending.user()
+        if user is None:
+            abandon(request)
+            return None
+        for stage in stages():
+            url = stage(request, user, pending)
+            if url:
+                return url
+        complete(request, user, pending.amr)
         return None
-    for stage in stages():
-        url = stage(request, user, pending)
-        if url:
-            return url
-    complete(request, user, pending.amr)
-    return None
+    except BaseException:
+        _retire_key(request)
+        raise
+
+
+def _retire_key(request: HttpRequest) -> None:
+    """A stage or the sign-in raised: rotate the key and store the session now. ``SessionMiddleware`` never saves
+    an error answer, and a session engine may retire the old row only when the session is saved (the fast-path
+    engine moves it); Django's engine deletes it at the rotation. Under ``ATOMIC_REQUESTS`` the error rolls this
+    back, as it would Django's delete."""
+    request.session.cycle_key()
+    request.session.save()
 
 
 def add_factor(request: HttpRequest, pending: PendingLogin, method: str) -> None:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django_otp import login as otp_login
 
 from jeto_identity.conf import jeto_settings
+from jeto_identity.core.organizations import remember_sign_in_organizations
 from jeto_identity.login import services as login_service
 from jeto_identity.mfa import services as mfa
 from jeto_identity.models import User
@@ -50,7 +51,7 @@ def login_stage(request: HttpRequest, user: User, pending: login_service.Pending
     if after_sso is False:
         return None
     standing = mfa.standing(user)  # one query: the user's factors and organisations' policies
-    request.jeto_sign_in_organizations = standing.organizations  # for the sign-in's audit event
+    remember_sign_in_organizations(request, user, standing.organizations)  # for the sign-in's audit event
     if standing.has_mfa:
         url = reverse("jeto_identity:mfa_challenge")
     else:

@@ -111,3 +111,32 @@ def test_the_fast_paths_backend_gives_djangos_pool_the_check_that_skips_fresh_co
         with connection.cursor() as cursor:  # idle for longer: checked
             cursor.execute("SELECT 1")
         assert check.call_count == calls + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_failed_connection_makes_the_pool_check_every_connection_again():
+    require_postgresql()
+    import psycopg
+    from django.db import OperationalError, connection
+
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    connection.close()  # back in the pool, healthy: noted
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "prepare_threshold", "context"):
+        params.pop(key, None)
+    with psycopg.connect(**params, autocommit=True) as other:  # the database ends the backend in use
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    with pytest.raises(OperationalError):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert connection.errors_occurred
+    with mock.patch.object(ConnectionPool, "check_connection", wraps=ConnectionPool.check_connection) as check:
+        connection.close()  # the failure: every connection is checked before it is lent again
+        with connection.cursor() as cursor:  # borrowed at once, yet checked
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+        assert check.call_count >= 1

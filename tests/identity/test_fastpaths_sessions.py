@@ -272,3 +272,30 @@ def test_saves_go_through_the_orm_with_their_signals_when_something_listens():
         post_save.disconnect(listener, sender=Session)
     assert saved == [(store.session_key, True), (store.session_key, False)]
     assert DjangoStore(store.session_key).load() == {"k": 2}
+
+
+def test_a_rotation_with_listeners_deletes_and_inserts_with_their_signals():
+    from django.db.models.signals import post_delete, post_save
+
+    events = []
+
+    def saved(sender, instance, created, **kwargs):
+        events.append(("saved", instance.session_key, created))
+
+    def deleted(sender, instance, **kwargs):
+        events.append(("deleted", instance.session_key))
+
+    store = FastStore()
+    store["k"] = 1
+    store.save()
+    old_key = store.session_key
+    post_save.connect(saved, sender=Session)
+    post_delete.connect(deleted, sender=Session)
+    try:
+        store.cycle_key()
+        store.save()
+    finally:
+        post_save.disconnect(saved, sender=Session)
+        post_delete.disconnect(deleted, sender=Session)
+    assert events == [("deleted", old_key), ("saved", store.session_key, True)]
+    assert list(Session.objects.values_list("session_key", flat=True)) == [store.session_key]

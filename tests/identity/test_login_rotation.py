@@ -61,3 +61,28 @@ def test_a_failing_stage_still_retires_the_old_key(client, acme_member, password
     before, response = _password_step(client, acme_member.email, password)
     assert response.status_code == 500
     assert not SessionStore().exists(before)
+
+
+def test_a_sign_in_that_fails_after_the_second_factor_still_retires_the_key(client, acme_member, password):
+    """The second factor finishes the sign-in through ``advance``; an error in ``login()`` retires the key too."""
+    from django.contrib.auth.signals import user_logged_in
+
+    from tests.conftest import sign_in
+    from tests.identity.mfa_support import code_for, enrol
+
+    device, _ = enrol(acme_member)
+    response = sign_in(client, acme_member.email, password)
+    assert response.status_code == 302 and response.url == "/login/mfa/"
+    before = client.session.session_key
+
+    def failing_receiver(**kwargs):
+        raise RuntimeError("a receiver failed")
+
+    user_logged_in.connect(failing_receiver, dispatch_uid="test_failing_receiver")
+    client.raise_request_exception = False
+    try:
+        response = client.post("/login/mfa/", {"code": code_for(device)})
+    finally:
+        user_logged_in.disconnect(dispatch_uid="test_failing_receiver")
+    assert response.status_code == 500
+    assert not SessionStore().exists(before)

@@ -99,3 +99,24 @@ def test_the_user_read_by_email_is_the_orms_row_with_every_field_converted(acme_
     assert found.last_login is not None
     assert user_by_email("nobody@acme.test") is None
     assert user_by_email(acme_member.email.upper()) is None  # the caller normalises, as with the ORM's exact match
+
+
+def add_globex_membership_stage(request, user, pending):
+    """A host's stage after the MFA stage that changes the user's memberships in the same request."""
+    Membership.objects.get_or_create(user=user, organization=Organization.objects.get(slug="globex"))
+    return None
+
+
+def test_a_later_stage_that_changes_memberships_is_seen_by_the_sign_in_event(
+    settings, make_user, acme, globex, password
+):
+    settings.JETO_IDENTITY = {
+        **settings.JETO_IDENTITY,
+        "LOGIN_STAGES": ["jeto_identity.mfa.stage.login_stage", f"{__name__}.add_globex_membership_stage"],
+    }
+    person = make_user("pat@example.test")
+    Membership.objects.create(user=person, organization=acme, role=Role.MEMBER)
+    response = sign_in(Client(), person.email, password)
+    assert response.status_code == 302 and response["Location"] == "/account/"
+    event = AuditEvent.objects.filter(event="sign_in.success").get()
+    assert event.organization_id is None  # two memberships now: not the stage's stale "only Acme"

@@ -11,11 +11,14 @@ keeps every signed-in session), written with fewer round trips:
 - **the key rotated by ``login()`` is moved in one statement**: ``cycle_key()`` draws the new key at once, as
   Django does, and the response's save moves the row to it with the signed-in data (one ``UPDATE`` of the key,
   the data and the expiry), instead of a ``DELETE`` and an ``INSERT`` now and an ``UPDATE`` at the end of the
-  request. The old key never reaches the browser again and, once the row has moved, names nothing; a request
-  that fails before its save leaves the old row as it was before the request (its data never held the sign-in).
-  A session cycled and then flushed deletes the old row too;
-- **a session is written with SQL compiled once** (its ``INSERT``, ``UPDATE`` and the move; the ORM writes it when
-  the model has other columns or something listens to its saves, which then get their signals);
+  request. The old key never reaches the browser again and, once the row has moved, names nothing. A request that
+  is not saved (an error answer, or a session left empty) leaves the old row as it was before the request: it
+  never holds what the request added (the sign-in), and it expires with its age (``login.services.advance``
+  retires it at once when a stage or the sign-in itself raises). A session cycled and then flushed deletes the
+  old row too;
+- **a session is written with SQL compiled once** (its ``INSERT``, ``UPDATE`` and the move). When the model has
+  other columns or something listens to its saves, the ORM writes it and a rotation deletes the old row and inserts
+  the new one, as Django's engine does, so the listeners get every signal;
 - **a session is read with SQL compiled once** (``lookup.ExactLookup`` by key, the expiry compared in Python as
   the database would), not compiled again for every request that reads it;
 - **a deleted session is one ``DELETE``**, not a ``SELECT``, ``BEGIN``, ``DELETE``, ``COMMIT`` (Django's delete,
@@ -128,8 +131,11 @@ class SessionStore(DatabaseSessionStore):
         if self._insert_on_save:
             self._insert_on_save = False
             old_key, self._rotated_from = self._rotated_from, None
-            if old_key and self._move(old_key):
-                return None
+            if old_key and _plain(self.model):
+                if self._move(old_key):
+                    return None
+            elif old_key:
+                self.delete(old_key)  # as Django's engine does, with the model's signals to whoever listens
             try:
                 self._write(must_create=True)
             except CreateError:
@@ -138,20 +144,14 @@ class SessionStore(DatabaseSessionStore):
         return self._write(must_create)
 
     def _move(self, old_key: str) -> bool:
-        """Store the session under its new key by moving the old row (one ``UPDATE``). False: no row to move."""
+        """Store the session under its new key by moving the old row (one ``UPDATE``; Django's three columns and no
+        save listeners, see ``_plain``). False: no row to move, or the new key was taken (the old row is gone)."""
         obj = self.create_model_instance(self._get_session(no_load=True))
         using = router.db_for_write(self.model, instance=obj)
         guard: Any = transaction.atomic(using=using) if connections[using].in_atomic_block else contextlib.nullcontext()
         try:
             with guard:
-                if _plain(self.model):
-                    moved = _run(self.model, using, "move", [obj.session_key, *_values(obj, using)[1:], old_key])
-                else:
-                    moved = (
-                        self.model.objects.using(using)
-                        .filter(session_key=old_key)
-                        .update(session_key=obj.session_key, session_data=obj.session_data, expire_date=obj.expire_date)
-                    )
+                moved = _run(self.model, using, "move", [obj.session_key, *_values(obj, using)[1:], old_key])
         except IntegrityError:  # the drawn key was taken (about 2**-165): never overwrite that session
             self.delete(old_key)
             return False
