@@ -123,7 +123,7 @@ EVENTS: dict[str, str] = {
     MFA_REMOVED: "Second factor removed",
     SESSIONS_ENDED: "Sessions ended",
     APP_ACCESS_REVOKED: "Application access revoked",
-    REPORTED_NOT_ME: 'Reported "this wasn\'t me"',
+    REPORTED_NOT_ME: "Reported \"this wasn't me\"",
 }
 
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"
