@@ -12,15 +12,17 @@ database of another vendor would need it written per alias.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from django.db import connection
+from django.db import connection as default_connection
 
 Quote = Callable[[str], str]
 _WRITTEN: dict[tuple[str, str], str] = {}
 
 
-def written_once(name: str, write: Callable[[Quote], str]) -> str:
-    """The SQL ``write(quote_name)`` returns for the default database's vendor, written on first use."""
+def written_once(name: str, write: Callable[[Quote], str], connection: Any = default_connection) -> str:
+    """The SQL ``write(quote_name)`` returns for ``connection``'s vendor (the default database's unless given),
+    written on first use."""
     key = (name, connection.vendor)
     sql = _WRITTEN.get(key)
     if sql is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -26,9 +26,64 @@ from jeto_identity.sso.models import OIDC, PROVISIONABLE_ROLES, normalize_issuer
 from jeto_identity.sso.oidc import metadata
 
 ROLE_VALUES = {value for value, _ in PROVISIONABLE_ROLES}
+PLAN_REFUSED = "plan"
 
 
-class SSOConnectionForm(forms.ModelForm):
+class ConnectionForm(forms.ModelForm):
+    """What every connection type's admin form shares: the connection ID drawn on the add page (hidden, so the
+    IdP's admin can be given our URLs before the first save), the role mapping, and the plan's rule for a new
+    connection (SSO included, under its cap: every type counted)."""
+
+    ROLE_SOURCE = "claim value"  # what the role mapping's keys are, for its error message
+
+    connection_id = forms.UUIDField(
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"invalid": "This form was altered. Reload the add page and try again."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields.pop("connection_id", None)
+        elif not self.is_bound:
+            self.initial["connection_id"] = uuid.uuid4()
+
+    def clean_connection_id(self) -> uuid.UUID:
+        value = self.cleaned_data.get("connection_id") or uuid.uuid4()
+        if SSOConnection._base_manager.filter(public_id=value).exists():  # one table for every type
+            # A hidden field's error would be invisible: report it on the form.
+            self.add_error(None, "This form was already submitted once. Reload the add page and try again.")
+        return value
+
+    def clean_role_mapping(self) -> dict:
+        mapping = self.cleaned_data.get("role_mapping") or {}
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and v in ROLE_VALUES for k, v in mapping.items()
+        ):
+            raise ValidationError(
+                f'Enter a JSON object from {self.ROLE_SOURCE} to role, e.g. {{"jeto-admins": "admin"}}; roles: '
+                + ", ".join(sorted(ROLE_VALUES))
+                + "."
+            )
+        return mapping
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "connection_id" in self._errors:  # a hidden field's error would be invisible: show it on the form
+            self.add_error(None, list(self._errors.pop("connection_id")))
+        if self.instance.pk is None and data.get("organization") is not None:
+            try:
+                plans.check_sso_connection_allowed(data["organization"])
+            except PermissionDenied as exc:
+                self.add_error(None, ValidationError(str(exc), code=PLAN_REFUSED))
+        return data
+
+    def refused_by_plan(self) -> bool:
+        return self.has_error(NON_FIELD_ERRORS, PLAN_REFUSED)
+
+
+class SSOConnectionForm(ConnectionForm):
     client_secret = forms.CharField(
         label="Client secret",
         required=False,
@@ -36,11 +91,6 @@ class SSOConnectionForm(forms.ModelForm):
         max_length=2000,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored encrypted and never shown again. Leave empty to keep the current secret.",
-    )
-    connection_id = forms.UUIDField(
-        widget=forms.HiddenInput,
-        required=False,
-        error_messages={"invalid": "This form was altered. Reload the add page and try again."},
     )
 
     class Meta:
@@ -64,17 +114,6 @@ class SSOConnectionForm(forms.ModelForm):
         for name in ("issuer", "client_id"):  # optional in the table (SAML rows have neither), not for OIDC
             if name in self.fields:
                 self.fields[name].required = True
-        if self.instance.pk:
-            self.fields.pop("connection_id")
-        elif not self.is_bound:
-            self.initial["connection_id"] = uuid.uuid4()
-
-    def clean_connection_id(self) -> uuid.UUID:
-        value = self.cleaned_data.get("connection_id") or uuid.uuid4()
-        if SSOConnection.objects.filter(public_id=value).exists():
-            # A hidden field's error would be invisible: report it on the form.
-            self.add_error(None, "This form was already submitted once. Reload the add page and try again.")
-        return value
 
     def clean_issuer(self) -> str:
         issuer = normalize_issuer(self.cleaned_data["issuer"])
@@ -90,29 +129,10 @@ class SSOConnectionForm(forms.ModelForm):
             raise ValidationError("Scopes must include openid and email.")
         return " ".join(dict.fromkeys(scopes))
 
-    def clean_role_mapping(self) -> dict:
-        mapping = self.cleaned_data.get("role_mapping") or {}
-        if not isinstance(mapping, dict) or not all(
-            isinstance(k, str) and v in ROLE_VALUES for k, v in mapping.items()
-        ):
-            raise ValidationError(
-                'Enter a JSON object from claim value to role, e.g. {"jeto-admins": "admin"}; roles: '
-                + ", ".join(sorted(ROLE_VALUES))
-                + "."
-            )
-        return mapping
-
     def clean(self) -> dict:
         data = super().clean()
-        if "connection_id" in self._errors:  # a hidden field's error would be invisible: show it on the form
-            self.add_error(None, list(self._errors.pop("connection_id")))
         if not self.instance.has_client_secret and not data.get("client_secret") and data.get("enabled"):
             self.add_error("client_secret", "Enter the client secret your IdP gave you before enabling.")
-        if self.instance.pk is None and data.get("organization") is not None:
-            try:  # the plan: SSO included, and under its cap of connections (every type counted)
-                plans.check_sso_connection_allowed(data["organization"])
-            except PermissionDenied as exc:
-                self.add_error(None, str(exc))
         return data
 
     def save(self, commit: bool = True) -> SSOConnection:

@@ -5,6 +5,8 @@ The OpenID Connect start and callback views are in ``jeto_identity.sso.oidc.view
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,13 +20,28 @@ from django.views.decorators.debug import sensitive_post_parameters
 from jeto_identity.core.redirects import safe_next_url
 from jeto_identity.login import services as login_service
 from jeto_identity.login.forms import PasswordStepForm
+from jeto_identity.models import SSOConnection
 from jeto_identity.sso import services as sso_service
+
+logger = logging.getLogger("jeto_identity.sso")
 
 ERROR_TEMPLATE = "jeto_identity/sso/error.html"
 
 
 def error_page(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
     return render(request, ERROR_TEMPLATE, {"title": title, "message": message}, status=status)
+
+
+def unreachable_page(request: HttpRequest, connection: SSOConnection, exc: Exception) -> HttpResponse:
+    """The organisation's IdP did not answer (OIDC discovery or token call, SAML metadata): a 502 page."""
+    logger.warning("IdP of %s connection %s unavailable: %s", connection.protocol.upper(), connection.pk, exc)
+    return error_page(
+        request,
+        "Your identity provider isn't responding",
+        f"We couldn't reach {connection.organization.name}'s sign-in service. Try again in a few minutes; if it "
+        "keeps happening, tell your administrator.",
+        502,
+    )
 
 
 @method_decorator([never_cache, csrf_protect, sensitive_post_parameters("password")], name="dispatch")

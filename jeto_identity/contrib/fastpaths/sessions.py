@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from jeto_identity.contrib.fastpaths.lookup import ExactLookup
+from jeto_identity.core import sql
 
 KEY_LENGTH = 32
 
@@ -55,7 +56,6 @@ def _by_key(model: type, using: str) -> ExactLookup:
 
 
 _COLUMNS = ("session_key", "session_data", "expire_date")
-_STATEMENTS: dict[tuple[type, str, str], str] = {}
 
 
 def _plain(model: type) -> bool:
@@ -70,22 +70,24 @@ def _values(obj: Any, using: str) -> list[Any]:
     return [obj._meta.get_field(name).get_db_prep_save(getattr(obj, name), connection) for name in _COLUMNS]
 
 
+def _statement(model: type, kind: str, quote: sql.Quote) -> str:
+    table = quote(model._meta.db_table)
+    session_key, data, expiry = (sql.column(model, name, quote) for name in _COLUMNS)
+    return {  # names from the model's metadata; every value a parameter
+        "insert": f"INSERT INTO {table} ({session_key}, {data}, {expiry}) VALUES (%s, %s, %s)",  # noqa: S608
+        "update": f"UPDATE {table} SET {data} = %s, {expiry} = %s WHERE {session_key} = %s",  # noqa: S608
+        "move": f"UPDATE {table} SET {session_key} = %s, {data} = %s, {expiry} = %s WHERE {session_key} = %s",  # noqa: S608
+    }[kind]
+
+
 def _run(model: type, using: str, kind: str, params: list[Any]) -> int:
     """One INSERT or UPDATE of a session row, its SQL written once per model and database vendor."""
     connection = connections[using]
-    key = (model, connection.vendor, kind)
-    sql = _STATEMENTS.get(key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        table = quote(model._meta.db_table)
-        session_key, data, expiry = (quote(model._meta.get_field(name).column) for name in _COLUMNS)
-        sql = _STATEMENTS[key] = {  # names from the model's metadata; every value a parameter
-            "insert": f"INSERT INTO {table} ({session_key}, {data}, {expiry}) VALUES (%s, %s, %s)",  # noqa: S608
-            "update": f"UPDATE {table} SET {data} = %s, {expiry} = %s WHERE {session_key} = %s",  # noqa: S608
-            "move": f"UPDATE {table} SET {session_key} = %s, {data} = %s, {expiry} = %s WHERE {session_key} = %s",  # noqa: S608
-        }[kind]
+    statement = sql.written_once(
+        f"session {kind} {model._meta.label}", lambda quote: _statement(model, kind, quote), connection
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
         return cursor.rowcount
 
 

@@ -34,7 +34,7 @@ from jeto_identity.sso import http
 from jeto_identity.sso import services as sso_service
 from jeto_identity.sso.oidc import metadata
 from jeto_identity.sso.oidc.backend import CONNECTION_ATTR, callback_url
-from jeto_identity.sso.views import error_page
+from jeto_identity.sso.views import error_page, unreachable_page
 
 logger = logging.getLogger("jeto_identity.sso")
 
@@ -46,17 +46,6 @@ def _connection(connection_id: Any) -> SSOConnection:
     if connection is None or connection.is_saml:
         raise Http404("No such single sign-on connection.")
     return connection
-
-
-def unreachable_page(request: HttpRequest, connection: SSOConnection, exc: Exception) -> HttpResponse:
-    logger.warning("IdP of connection %s unavailable: %s", connection.pk, exc)
-    return error_page(
-        request,
-        "Your identity provider isn't responding",
-        f"We couldn't reach {connection.organization.name}'s sign-in service. Try again in a few minutes; if it "
-        "keeps happening, tell your administrator.",
-        502,
-    )
 
 
 @method_decorator(never_cache, name="dispatch")

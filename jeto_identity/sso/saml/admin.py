@@ -11,33 +11,29 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from jeto_identity.core import crypto
 from jeto_identity.models import SAMLConnection
-from jeto_identity.orgadmin import plans
 from jeto_identity.orgadmin.base import OrgScopedAdminMixin
 from jeto_identity.sso import http
-from jeto_identity.sso.admin import ROLE_VALUES, ConnectionTestAdminMixin, OwnerConfiguresMixin
+from jeto_identity.sso.admin import ConnectionForm, ConnectionTestAdminMixin, OwnerConfiguresMixin
 from jeto_identity.sso.saml import attributes, metadata
 from jeto_identity.sso.saml.keys import certificate_body
 
 MAX_UPLOAD_BYTES = metadata.MAX_METADATA_CHARS
 
 
-class SAMLConnectionForm(forms.ModelForm):
+class SAMLConnectionForm(ConnectionForm):
+    ROLE_SOURCE = "group value"
+
     metadata_file = forms.FileField(
         label="Upload IdP metadata",
         required=False,
         help_text="An XML file your IdP lets you download. Replaces the pasted metadata.",
-    )
-    connection_id = forms.UUIDField(
-        widget=forms.HiddenInput,
-        required=False,
-        error_messages={"invalid": "This form was altered. Reload the add page and try again."},
     )
 
     class Meta:
@@ -70,16 +66,6 @@ class SAMLConnectionForm(forms.ModelForm):
                 "Attribute carrying groups or roles: “groups” for the mapped groups attribute (see attribute "
                 "mapping), or an attribute name. Empty: no mapping."
             )
-        if self.instance.pk:
-            self.fields.pop("connection_id", None)
-        elif not self.is_bound:
-            self.initial["connection_id"] = uuid.uuid4()
-
-    def clean_connection_id(self) -> uuid.UUID:
-        value = self.cleaned_data.get("connection_id") or uuid.uuid4()
-        if SAMLConnection._base_manager.filter(public_id=value).exists():
-            self.add_error(None, "This form was already submitted once. Reload the add page and try again.")
-        return value
 
     def clean_saml_attribute_mapping(self) -> dict:
         value = self.cleaned_data.get("saml_attribute_mapping") or {}
@@ -96,28 +82,10 @@ class SAMLConnectionForm(forms.ModelForm):
             )
         return value
 
-    def clean_role_mapping(self) -> dict:
-        mapping = self.cleaned_data.get("role_mapping") or {}
-        if not isinstance(mapping, dict) or not all(
-            isinstance(k, str) and v in ROLE_VALUES for k, v in mapping.items()
-        ):
-            raise ValidationError(
-                'Enter a JSON object from group value to role, e.g. {"jeto-admins": "admin"}; roles: '
-                + ", ".join(sorted(ROLE_VALUES))
-                + "."
-            )
-        return mapping
-
     def clean(self) -> dict:
-        data = super().clean()
-        if "connection_id" in self._errors:
-            self.add_error(None, list(self._errors.pop("connection_id")))
-        if self.instance.pk is None and data.get("organization") is not None:
-            try:  # the plan: SSO included, and under its cap of connections (OIDC and SAML counted together)
-                plans.check_sso_connection_allowed(data["organization"])
-            except PermissionDenied as exc:
-                self.add_error(None, str(exc))
-                return data
+        data = super().clean()  # the connection ID, and the plan (OIDC and SAML connections counted together)
+        if self.refused_by_plan():
+            return data
         upload = data.get("metadata_file")
         if upload is not None:
             if upload.size > MAX_UPLOAD_BYTES:

@@ -30,7 +30,7 @@ from jeto_identity.sso import services as sso_service
 from jeto_identity.sso.saml import service as saml_service
 from jeto_identity.sso.saml import sp
 from jeto_identity.sso.saml.policy import ResponseRejected
-from jeto_identity.sso.views import error_page
+from jeto_identity.sso.views import error_page, unreachable_page
 
 logger = logging.getLogger("jeto_identity.sso")
 
@@ -53,17 +53,6 @@ def _misconfigured(request: HttpRequest, connection: SSOConnection, exc: Excepti
     )
 
 
-def _unreachable(request: HttpRequest, connection: SSOConnection, exc: Exception) -> HttpResponse:
-    logger.warning("IdP of SAML connection %s unavailable: %s", connection.pk, exc)
-    return error_page(
-        request,
-        "Your identity provider isn't responding",
-        f"We couldn't reach {connection.organization.name}'s sign-in service. Try again in a few minutes; if it "
-        "keeps happening, tell your administrator.",
-        502,
-    )
-
-
 @method_decorator(never_cache, name="dispatch")
 class SAMLStartView(View):
     def get(self, request: HttpRequest, connection_id: Any) -> HttpResponse:
@@ -74,7 +63,7 @@ class SAMLStartView(View):
         try:
             location = saml_service.start(request, connection)
         except http.IdPUnreachable as exc:
-            return _unreachable(request, connection, exc)
+            return unreachable_page(request, connection, exc)
         except (http.IdPError, DecryptionError) as exc:
             return _misconfigured(request, connection, exc)
         return HttpResponseRedirect(location)
@@ -101,7 +90,7 @@ class SAMLAssertionConsumerView(View):
                 400,
             )
         except http.IdPUnreachable as exc:
-            return _unreachable(request, connection, exc)
+            return unreachable_page(request, connection, exc)
         except (http.IdPError, DecryptionError) as exc:
             return _misconfigured(request, connection, exc)
 
